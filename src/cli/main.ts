@@ -1,0 +1,42 @@
+// pitr command line: registers the thin commands and turns every failure into one sentence and a
+// non-zero exit.
+import { Command, CommanderError } from 'commander';
+import { registerStackCommand } from './stack-command.js';
+import { registerCaptureCommand } from './capture-command.js';
+import { registerRestoreCommand } from './restore-command.js';
+import { PitrError, redact } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('pitr')
+    .description('binlog-based point-in-time recovery for MariaDB into an append-only Kafka log')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  registerStackCommand(program);
+  registerCaptureCommand(program);
+  registerRestoreCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    process.exitCode = process.exitCode ?? 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    logger().debug({ err: err instanceof PitrError ? { message: msg, position: err.position } : String(err) }, 'command failed');
+    let sentence = redact(msg);
+    if (!/[.!?]$/.test(sentence)) sentence += '.';
+    process.stderr.write(`pitr: ${sentence}\n`);
+    process.exitCode = 1;
+  }
+  // Drivers may keep sockets open; the command is done.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 50).unref();
+}

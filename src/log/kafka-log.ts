@@ -1,0 +1,222 @@
+// Adapter over kafkajs: authenticated clients per principal, a transactional appender, and a reader
+// that reads partitions from an offset up to the end as it stood when reading began. The only
+// files that import kafkajs are this one and provision.ts.
+import { Kafka, logLevel, type Admin, type Producer, type Transaction, type Consumer, type KafkaMessage } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
+import { ConnectionError, PitrError, UsageError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+
+export function kafkaClient(settings: KafkaSettings, principal: KafkaPrincipal, clientId = `pitr-${principal}`): Kafka {
+  const user = settings.users[principal];
+  if (!user) throw new UsageError(`no Kafka credentials for the ${principal} principal; set PITR_KAFKA_${principal.toUpperCase()}_USER and _PASSWORD or start the local stack.`);
+  const log = logger().child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: settings.brokers,
+    sasl: { mechanism: 'scram-sha-256', username: user.username, password: user.password },
+    connectionTimeout: 5000,
+    requestTimeout: 30000,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      // kafkajs logs broker errors at ERROR while it retries; keep them at warn.
+      const fields = { broker: (rest as Record<string, unknown>).broker, error: (rest as Record<string, unknown>).error };
+      if (level <= logLevel.WARN) log.warn(fields, message);
+    },
+  });
+}
+
+export interface OutMessage {
+  topic: string;
+  partition: number;
+  key: string;
+  value: Buffer;
+}
+
+/** Capture's producer: idempotent and transactional, so each source transaction lands exactly once. */
+export class LogAppender {
+  private producer: Producer;
+
+  constructor(kafka: Kafka, transactionalId: string) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      transactionalId,
+      maxInFlightRequests: 1,
+      transactionTimeout: 300_000,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      throw kafkaError(err, 'could not connect the capture producer to Kafka');
+    }
+  }
+
+  /** Writes all messages atomically: either every one becomes visible to read_committed readers or none. */
+  async appendAtomically(messages: OutMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    let tx: Transaction | undefined;
+    try {
+      tx = await this.producer.transaction();
+      const byTopic = new Map<string, { partition: number; key: string; value: Buffer }[]>();
+      for (const m of messages) {
+        let list = byTopic.get(m.topic);
+        if (!list) byTopic.set(m.topic, (list = []));
+        list.push({ partition: m.partition, key: m.key, value: m.value });
+      }
+      await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      await tx.commit();
+    } catch (err) {
+      if (tx && tx.isActive()) await tx.abort().catch(() => undefined);
+      throw kafkaError(err, 'writing to the log failed');
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+export interface ReadMessage {
+  partition: number;
+  offset: bigint;
+  key: string;
+  value: Buffer;
+}
+
+export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+}
+
+/**
+ * Reads the given partitions of a topic (read_committed) from `from` (default: the start) up to
+ * their end at the time of the call, handing over messages in offset order per partition.
+ * `onMessages` may return false to stop reading that partition early.
+ */
+export async function readPartitions(
+  kafka: Kafka,
+  topic: string,
+  opts: {
+    partitions: number[];
+    from?: Map<number, bigint>;
+    onMessages: (partition: number, msgs: ReadMessage[]) => Promise<boolean | void> | boolean | void;
+    groupPrefix?: string;
+  },
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
+  });
+  let ends: Map<number, { low: bigint; high: bigint }>;
+  try {
+    ends = await partitionEnds(admin, topic);
+  } catch (err) {
+    throw kafkaError(err, `could not read the offsets of topic ${topic}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const pending = new Set<number>();
+  const starts = new Map<number, bigint>();
+  for (const p of opts.partitions) {
+    const e = ends.get(p);
+    if (!e) throw new PitrError(`topic ${topic} has no partition ${p}`);
+    const start = opts.from?.get(p) ?? e.low;
+    starts.set(p, start > e.low ? start : e.low);
+    if ((starts.get(p) ?? 0n) < e.high) pending.add(p);
+  }
+  if (pending.size === 0) return;
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: `${opts.groupPrefix ?? 'pitr-reader'}-${randomUUID()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    sessionTimeout: 30000,
+    retry: { retries: 5 },
+  });
+  let finish!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    finish = res;
+    fail = rej;
+  });
+  const reached = (p: number, lastOffset: bigint) => {
+    if (pending.has(p) && lastOffset + 1n >= ends.get(p)!.high) {
+      pending.delete(p);
+      consumer.pause([{ topic, partitions: [p] }]);
+      if (pending.size === 0) finish();
+    }
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+    const { partition, lastOffset } = ev.payload as { partition: number; lastOffset: string };
+    if (lastOffset != null) reached(partition, BigInt(lastOffset));
+  });
+  consumer.on(consumer.events.CRASH, (ev) => fail(kafkaError((ev.payload as { error: unknown }).error, `reading ${topic} failed`)));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: Math.min(4, opts.partitions.length),
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, isRunning, isStale }) => {
+        const p = batch.partition;
+        if (!pending.has(p)) return;
+        const end = ends.get(p)!.high;
+        const msgs: ReadMessage[] = [];
+        for (const m of batch.messages as KafkaMessage[]) {
+          const off = BigInt(m.offset);
+          if (off >= end) break;
+          msgs.push({ partition: p, offset: off, key: m.key ? m.key.toString('utf8') : '', value: m.value ?? Buffer.alloc(0) });
+        }
+        if (!isRunning() || isStale()) return;
+        if (msgs.length) {
+          let keepGoing: boolean | void;
+          try {
+            keepGoing = await opts.onMessages(p, msgs);
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          if (keepGoing === false) {
+            pending.delete(p);
+            consumer.pause([{ topic, partitions: [p] }]);
+            if (pending.size === 0) finish();
+            return;
+          }
+        }
+        reached(p, BigInt(batch.lastOffset()));
+      },
+    });
+    const others = [...ends.keys()].filter((p) => !pending.has(p));
+    if (others.length) consumer.pause([{ topic, partitions: others }]);
+    for (const p of pending) consumer.seek({ topic, partition: p, offset: starts.get(p)!.toString() });
+    await done;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Maps kafkajs errors to pitr errors with one clear sentence. */
+export function kafkaError(err: unknown, what: string): PitrError {
+  if (err instanceof PitrError) return err;
+  const e = err as { name?: string; type?: string; message?: string; retriable?: boolean };
+  const msg = e?.message ?? String(err);
+  if (e?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL|authentication/i.test(msg)) {
+    return new PitrError(`${what}: Kafka refused the credentials (${msg})`);
+  }
+  if (/AUTHORIZATION_FAILED|not authorized/i.test(`${e?.type} ${msg}`)) {
+    return new PitrError(`${what}: Kafka says this principal is not authorized (${e?.type ?? msg})`);
+  }
+  if (e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSNumberOfRetriesExceeded' || /ECONNREFUSED|Connection/i.test(msg)) {
+    return new ConnectionError(`${what}: Kafka is unreachable (${msg})`, { cause: err });
+  }
+  return new PitrError(`${what}: ${msg}`, { retriable: Boolean(e?.retriable), cause: err });
+}

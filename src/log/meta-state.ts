@@ -1,0 +1,110 @@
+// Folds the meta topic (snapshots, DDL, transaction index) into what capture and restore need:
+// the resume point, the coverage window, the commit-order index of transactions, the DDL history.
+// Pure: records in, state out.
+import type { DdlMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
+import { fromPositionMsg, toBigInt, toNumber } from './record-codec.js';
+import { comparePositions, type Position } from '../core/position.js';
+import type { Gtid } from '../core/gtid.js';
+
+export interface SnapshotInfo {
+  id: string;
+  begin: SnapshotBeginMsg;
+  position: Position;
+  end?: SnapshotEndMsg;
+}
+
+export interface DdlEntry {
+  ddl: DdlMsg;
+  position: Position;
+}
+
+export interface ResumeState {
+  binlogFile: string;
+  position: Position;
+  gtidPos: string;
+  time: number;
+}
+
+export class MetaState {
+  readonly snapshots: SnapshotInfo[] = [];
+  readonly ddl: DdlEntry[] = [];
+  // Transaction index in commit order (parallel arrays).
+  readonly txnFile: number[] = [];
+  readonly txnPos: number[] = [];
+  readonly txnTime: number[] = [];
+  readonly txnDomain: number[] = [];
+  readonly txnServer: number[] = [];
+  readonly txnSeq: bigint[] = [];
+  resume: ResumeState | undefined;
+  /** Latest source time up to which every commit is in the log. */
+  coveredUntil = 0;
+  records = 0;
+
+  add(rec: RecordMsg): void {
+    this.records++;
+    if (rec.snapshotBegin) {
+      const b = rec.snapshotBegin;
+      this.snapshots.push({ id: b.snapshotId, begin: b, position: fromPositionMsg(b.position) });
+      if (!this.resume) this.coveredUntil = Math.max(this.coveredUntil, b.time);
+    } else if (rec.snapshotEnd) {
+      const s = this.snapshots.find((x) => x.id === rec.snapshotEnd!.snapshotId);
+      if (s) s.end = rec.snapshotEnd;
+    } else if (rec.ddl) {
+      this.ddl.push({ ddl: rec.ddl, position: fromPositionMsg(rec.ddl.position) });
+    } else if (rec.txnIndex) {
+      const t = rec.txnIndex;
+      for (let i = 0; i < t.fileSeq.length; i++) {
+        this.txnFile.push(t.fileSeq[i]!);
+        this.txnPos.push(toNumber(t.endPos[i]));
+        this.txnTime.push(t.commitTime[i]!);
+        this.txnDomain.push(t.domain[i]!);
+        this.txnServer.push(t.serverId[i]!);
+        this.txnSeq.push(toBigInt(t.seq[i]));
+        if (t.commitTime[i]! > this.coveredUntil) this.coveredUntil = t.commitTime[i]!;
+      }
+      this.resume = { binlogFile: t.binlogFile, position: fromPositionMsg(t.resume), gtidPos: t.gtidPos, time: t.time };
+      if (t.time > this.coveredUntil) this.coveredUntil = t.time;
+    }
+  }
+
+  get txnCount(): number {
+    return this.txnFile.length;
+  }
+
+  txnPosition(i: number): Position {
+    return { fileSeq: this.txnFile[i]!, endPos: this.txnPos[i]! };
+  }
+
+  /** Index of the transaction with this GTID, or -1. */
+  findGtid(g: Gtid): number {
+    for (let i = 0; i < this.txnSeq.length; i++) {
+      if (this.txnSeq[i] === g.seq && this.txnDomain[i] === g.domain && this.txnServer[i] === g.serverId) return i;
+    }
+    return -1;
+  }
+
+  completeSnapshots(): SnapshotInfo[] {
+    return this.snapshots.filter((s) => s.end);
+  }
+
+  /** The last position the log covers: the resume point, else the newest complete snapshot's. */
+  endPosition(): Position | undefined {
+    if (this.resume) return this.resume.position;
+    const snaps = this.completeSnapshots();
+    return snaps.length ? snaps[snaps.length - 1]!.position : undefined;
+  }
+
+  /** Incomplete snapshots whose rows readers must ignore. */
+  isCompleteSnapshot(id: string): boolean {
+    return this.snapshots.some((s) => s.id === id && s.end);
+  }
+
+  /** DDL entries with after < position <= upTo (upTo inclusive). */
+  ddlBetween(after: Position, upTo: Position, inclusive = true): DdlEntry[] {
+    return this.ddl.filter((d) => {
+      const a = comparePositions(d.position, after) > 0;
+      const c = comparePositions(d.position, upTo);
+      return a && (inclusive ? c <= 0 : c < 0);
+    });
+  }
+}

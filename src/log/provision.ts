@@ -1,0 +1,312 @@
+// Custodian provisioning of one source's log: creates its topics with history-keeping settings, checks existing
+// ones without changing them, and grants the capture (append-only) and reader principals exactly their rights.
+import kafkajs from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, LogEntry, AclEntry } from 'kafkajs';
+import { ConnectionError, PitrError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
+import { DEFAULT_CHANGE_PARTITIONS, REQUIRED_TOPIC_CONFIG, logTopics, transactionalId, type LogTopics } from './topics.js';
+
+const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes } =
+  kafkajs;
+
+/** Consumer groups capture may use to read the log's tail (resume point, chain heads). */
+export const CAPTURE_GROUP_PREFIX = 'pitr-capture-';
+/** Consumer groups readers (restore, guard, verify, analysts) may use. */
+export const READER_GROUP_PREFIX = 'pitr-';
+
+export interface ProvisionOptions {
+  kafka: KafkaSettings;
+  sourceId: string;
+  /** Partitions of the changes topic when it is created (default DEFAULT_CHANGE_PARTITIONS). */
+  partitions?: number;
+}
+
+export interface ProvisionResult {
+  topics: LogTopics;
+  /** Topics this call created (empty when they all existed and passed the checks). */
+  created: string[];
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+// kafkajs logs to stdout by default, which would corrupt `--json` output: route it through pino (stderr).
+function pinoLogCreator() {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const l = logger().child({ kafkajs: namespace });
+      // kafkajs' Connection logs every error response (expected ones included: retried metadata, refused
+      // requests); callers see the errors that matter, so these stay at debug.
+      if (namespace === 'Connection') l.debug(extra, message);
+      else if (level === logLevel.ERROR) l.error(extra, message);
+      else if (level === logLevel.WARN) l.warn(extra, message);
+      else if (level === logLevel.INFO) l.debug(extra, message);
+      else l.trace(extra, message);
+    };
+}
+
+/**
+ * A kafkajs client authenticated as one principal (SASL/SCRAM over the stack's SASL_PLAINTEXT listener).
+ * `quiet` silences kafkajs entirely (readiness probes expect failures while the broker starts).
+ */
+export function kafkaClient(
+  kafka: KafkaSettings,
+  principal: KafkaPrincipal,
+  opts: { clientId?: string; quiet?: boolean; retries?: number } = {},
+): KafkaClient {
+  // pitr keys every record explicitly, so kafkajs' notice about its v2 default partitioner is noise.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const user = kafka.users[principal];
+  if (!user) throw new PitrError(`no credentials for the Kafka principal "${principal}" are configured.`);
+  return new Kafka({
+    clientId: opts.clientId ?? `pitr-${principal}`,
+    brokers: kafka.brokers,
+    ssl: false,
+    sasl: { mechanism: kafka.mechanism, username: user.username, password: user.password },
+    connectionTimeout: 3_000,
+    authenticationTimeout: 5_000,
+    requestTimeout: 15_000,
+    retry: { retries: opts.retries ?? 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+    logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
+    logCreator: pinoLogCreator(),
+  });
+}
+
+/**
+ * Problems that would let the topic's history expire or be rewritten (retention not -1, compaction), or that it
+ * is missing. Empty list = acceptable. Capture refuses to write when this is not empty. Needs DESCRIBE_CONFIGS
+ * on the topic (granted to capture and reader by provisionLog).
+ */
+export async function checkTopicConfig(admin: Admin, topic: string): Promise<string[]> {
+  let entries: Array<{ configName: string; configValue: string }>;
+  try {
+    const res = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      includeSynonyms: false,
+    });
+    const r = res.resources.find((x) => x.resourceName === topic);
+    if (!r || r.errorCode !== 0) {
+      return [`topic ${topic} cannot be described (${r?.errorMessage ?? `error code ${r?.errorCode ?? 'none'}`})`];
+    }
+    entries = r.configEntries;
+  } catch (err) {
+    const e = err as { type?: string; message?: string };
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return [`topic ${topic} does not exist`];
+    throw err;
+  }
+  const got = new Map(entries.map((e) => [e.configName, e.configValue]));
+  const problems: string[] = [];
+  for (const [name, want] of Object.entries(REQUIRED_TOPIC_CONFIG)) {
+    const value = got.get(name);
+    if (name === 'cleanup.policy') {
+      // "compact" or "compact,delete" would drop superseded row versions: history must stay whole.
+      if (value !== want) problems.push(`topic ${topic} has cleanup.policy=${value ?? '(unset)'}, expected ${want}`);
+    } else if (value !== want) {
+      problems.push(`topic ${topic} has ${name}=${value ?? '(unset)'}, expected ${want}`);
+    }
+  }
+  return problems;
+}
+
+interface TopicPlan {
+  name: string;
+  partitions: number;
+  /** Whether the partition count of an existing topic must equal `partitions`. */
+  strictPartitions: boolean;
+}
+
+async function topicShape(admin: Admin, topic: string): Promise<{ partitions: number; replicationFactor: number }> {
+  const md = await admin.fetchTopicMetadata({ topics: [topic] });
+  const t = md.topics.find((x) => x.name === topic);
+  const parts = t?.partitions ?? [];
+  return { partitions: parts.length, replicationFactor: Math.min(...parts.map((p) => p.replicas.length)) };
+}
+
+function acl(
+  principal: string,
+  resourceType: number,
+  resourceName: string,
+  operation: number,
+  pattern: number = ResourcePatternTypes.LITERAL,
+): AclEntry {
+  return {
+    principal,
+    host: '*',
+    resourceType,
+    resourceName,
+    resourcePatternType: pattern,
+    operation,
+    permissionType: AclPermissionTypes.ALLOW,
+  };
+}
+
+/** The ACLs of one source's log: what capture and reader may do, nothing more. */
+export function logAcls(sourceId: string, kafka: KafkaSettings): AclEntry[] {
+  const { changes, meta } = logTopics(sourceId);
+  const capture = `User:${kafka.users.capture?.username ?? 'capture'}`;
+  const reader = `User:${kafka.users.reader?.username ?? 'reader'}`;
+  const T = AclResourceTypes.TOPIC;
+  const O = AclOperationTypes;
+  const out: AclEntry[] = [];
+  for (const topic of [changes, meta]) {
+    // Capture appends; READ lets it find its resume point and chain heads in the log's tail. DESCRIBE_CONFIGS
+    // lets it check the retention settings before writing. None of these can delete, alter or truncate.
+    for (const op of [O.WRITE, O.DESCRIBE, O.READ, O.DESCRIBE_CONFIGS]) out.push(acl(capture, T, topic, op));
+    for (const op of [O.READ, O.DESCRIBE, O.DESCRIBE_CONFIGS]) out.push(acl(reader, T, topic, op));
+  }
+  // Idempotent producer ids (exactly-once appends) and its own transactional id (a second capture is fenced).
+  out.push(acl(capture, AclResourceTypes.CLUSTER, 'kafka-cluster', O.IDEMPOTENT_WRITE));
+  out.push(acl(capture, AclResourceTypes.TRANSACTIONAL_ID, transactionalId(sourceId), O.WRITE));
+  out.push(acl(capture, AclResourceTypes.TRANSACTIONAL_ID, transactionalId(sourceId), O.DESCRIBE));
+  out.push(acl(capture, AclResourceTypes.GROUP, CAPTURE_GROUP_PREFIX, O.READ, ResourcePatternTypes.PREFIXED));
+  out.push(acl(reader, AclResourceTypes.GROUP, READER_GROUP_PREFIX, O.READ, ResourcePatternTypes.PREFIXED));
+  return out;
+}
+
+// Operations that would let capture or reader erase or rewrite history, or change who may do so.
+const DANGEROUS_OPS = new Set<number>([
+  AclOperationTypes.ALL,
+  AclOperationTypes.DELETE,
+  AclOperationTypes.ALTER,
+  AclOperationTypes.ALTER_CONFIGS,
+  AclOperationTypes.CREATE,
+  AclOperationTypes.CLUSTER_ACTION,
+]);
+
+/** ALLOW ACLs held by capture/reader that go beyond append/read (found, reported, never removed silently). */
+async function excessGrants(admin: Admin, principals: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const principal of principals) {
+    const res = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      principal,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ALLOW,
+    });
+    for (const r of res.resources) {
+      for (const a of r.acls) {
+        const clusterOp = r.resourceType === AclResourceTypes.CLUSTER && a.operation !== AclOperationTypes.IDEMPOTENT_WRITE;
+        if (DANGEROUS_OPS.has(a.operation) || clusterOp) {
+          found.push(`${principal} may ${AclOperationTypes[a.operation] ?? a.operation} on ${AclResourceTypes[r.resourceType]} ${r.resourceName}`);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Everything about the existing topics that differs from the plan (empty = as provisioned). */
+async function topicProblems(admin: Admin, plans: TopicPlan[], replicationFactor: number, minInsyncReplicas: number): Promise<string[]> {
+  const problems: string[] = [];
+  for (const p of plans) {
+    const configProblems = await checkTopicConfig(admin, p.name);
+    problems.push(...configProblems);
+    if (configProblems.some((x) => x.includes('does not exist'))) continue;
+    const shape = await topicShape(admin, p.name);
+    if (shape.partitions === 0) {
+      problems.push(`topic ${p.name} does not exist`);
+      continue;
+    }
+    if (p.strictPartitions && shape.partitions !== p.partitions) {
+      problems.push(`topic ${p.name} has ${shape.partitions} partitions, expected ${p.partitions}`);
+    }
+    if (shape.replicationFactor !== replicationFactor) {
+      problems.push(`topic ${p.name} has replication factor ${shape.replicationFactor}, expected ${replicationFactor}`);
+    }
+    const cfg = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: p.name, configNames: ['min.insync.replicas'] }],
+      includeSynonyms: false,
+    });
+    const minIsr = cfg.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue;
+    if (minIsr !== String(minInsyncReplicas)) {
+      problems.push(`topic ${p.name} has min.insync.replicas=${minIsr ?? '(unset)'}, expected ${minInsyncReplicas}`);
+    }
+  }
+  return problems;
+}
+
+function isUnknownTopic(err: unknown): boolean {
+  const t = (err as { type?: string })?.type;
+  return t === 'UNKNOWN_TOPIC_OR_PARTITION' || t === 'LEADER_NOT_AVAILABLE';
+}
+
+async function retryWhileUnknown(fn: () => Promise<string[]>, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const problems = await fn();
+      if (!problems.some((p) => p.includes('does not exist')) || Date.now() > deadline) return problems;
+    } catch (err) {
+      if (!isUnknownTopic(err) || Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/**
+ * Creates the source's topics if missing and grants the ACLs (idempotent: Kafka ignores an ACL that exists).
+ * Existing topics are checked, never changed: a mismatch is an error for the custodian to resolve.
+ */
+export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionResult> {
+  const topics = logTopics(opts.sourceId);
+  const admin = kafkaClient(opts.kafka, 'custodian', { clientId: 'pitr-provision' }).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new ConnectionError(
+      `cannot connect to Kafka at ${opts.kafka.brokers.join(',')} as the custodian: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  try {
+    const cluster = await admin.describeCluster();
+    const replicationFactor = Math.min(3, cluster.brokers.length);
+    const minInsyncReplicas = replicationFactor >= 3 ? 2 : 1;
+    const plans: TopicPlan[] = [
+      { name: topics.changes, partitions: opts.partitions ?? DEFAULT_CHANGE_PARTITIONS, strictPartitions: opts.partitions !== undefined },
+      // One partition: the meta topic's order is the commit order.
+      { name: topics.meta, partitions: 1, strictPartitions: true },
+    ];
+    const existing = new Set(await admin.listTopics());
+    const missing = plans.filter((p) => !existing.has(p.name));
+    const created: string[] = [];
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((p) => ({
+          topic: p.name,
+          numPartitions: p.partitions,
+          replicationFactor,
+          configEntries: [
+            ...Object.entries(REQUIRED_TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
+            { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+          ],
+        })),
+      });
+      created.push(...missing.map((p) => p.name));
+      logger().info({ topics: created, replicationFactor, minInsyncReplicas }, 'created log topics');
+    }
+
+    // On a multi-node cluster a new topic reaches the other brokers' metadata a moment after CreateTopics
+    // returns: retry the checks on "unknown topic" for a while instead of reporting a false problem.
+    const problems = await retryWhileUnknown(() => topicProblems(admin, plans, replicationFactor, minInsyncReplicas));
+    if (problems.length > 0) {
+      throw new PitrError(`the log of source "${opts.sourceId}" is misconfigured and was left unchanged: ${problems.join('; ')}.`);
+    }
+
+    await admin.createAcls({ acl: logAcls(opts.sourceId, opts.kafka) });
+    const principals = (['capture', 'reader'] as const).map((p) => `User:${opts.kafka.users[p]?.username ?? p}`);
+    const excess = await excessGrants(admin, principals);
+    if (excess.length > 0) {
+      throw new PitrError(`Kafka ACLs grant more than append/read rights and were left unchanged: ${excess.join('; ')}.`);
+    }
+    return { topics, created, replicationFactor, minInsyncReplicas };
+  } catch (err) {
+    if (err instanceof PitrError) throw err;
+    throw new PitrError(`provisioning the log of source "${opts.sourceId}" failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

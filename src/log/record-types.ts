@@ -1,0 +1,126 @@
+// TypeScript shapes of the protobuf records in proto/pitr/v1/log.proto (camelCase, as protobufjs
+// reads and writes them). 64-bit fields accept number | string | Long on write and come back as Long.
+import type Long from 'long';
+
+export type Int64 = number | string | Long;
+
+export interface PositionMsg {
+  fileSeq: number;
+  endPos: Int64;
+}
+
+export interface GtidMsg {
+  domain: number;
+  serverId: number;
+  seq: Int64;
+}
+
+/** Exactly one field set. */
+export interface Value {
+  null?: boolean;
+  int?: Int64;
+  uint?: Int64;
+  double?: number;
+  float?: number;
+  decimal?: string;
+  temporal?: string;
+  text?: string;
+  json?: string;
+  bytes?: Uint8Array;
+  bit?: Int64;
+}
+
+export interface RowMsg {
+  values: Value[];
+}
+
+export enum Op {
+  UNSPECIFIED = 0,
+  INSERT = 1,
+  UPDATE = 2,
+  DELETE = 3,
+}
+
+export interface RowChangeMsg {
+  op: Op;
+  index: number;
+  before?: RowMsg | null;
+  after?: RowMsg | null;
+}
+
+export interface ChangeBatchMsg {
+  database: string;
+  table: string;
+  columns: string[];
+  gtid: GtidMsg;
+  position: PositionMsg;
+  commitTime: number;
+  changes: RowChangeMsg[];
+}
+
+export interface DdlMsg {
+  defaultDatabase: string;
+  statement: string;
+  gtid: GtidMsg;
+  position: PositionMsg;
+  commitTime: number;
+  sqlMode?: Int64;
+  charset?: string;
+}
+
+export interface TableDefMsg {
+  database: string;
+  table: string;
+  createSql: string;
+}
+
+export interface SnapshotBeginMsg {
+  snapshotId: string;
+  position: PositionMsg;
+  gtidPos: string;
+  time: number;
+  tables: TableDefMsg[];
+  createDatabases: string[];
+  binlogFile: string;
+}
+
+export interface SnapshotRowsMsg {
+  snapshotId: string;
+  database: string;
+  table: string;
+  columns: string[];
+  rows: RowMsg[];
+  position: PositionMsg;
+}
+
+export interface SnapshotEndMsg {
+  snapshotId: string;
+  position: PositionMsg;
+  tables: { database: string; table: string; rows: Int64 }[];
+}
+
+export interface TxnIndexMsg {
+  fileSeq: number[];
+  endPos: Int64[];
+  commitTime: number[];
+  domain: number[];
+  serverId: number[];
+  seq: Int64[];
+  binlogFile: string;
+  resume: PositionMsg;
+  gtidPos: string;
+  time: number;
+}
+
+export interface RecordMsg {
+  version: number;
+  sourceId: string;
+  change?: ChangeBatchMsg;
+  ddl?: DdlMsg;
+  snapshotBegin?: SnapshotBeginMsg;
+  snapshotRows?: SnapshotRowsMsg;
+  snapshotEnd?: SnapshotEndMsg;
+  txnIndex?: TxnIndexMsg;
+}
+
+export const RECORD_VERSION = 1;

@@ -1,0 +1,73 @@
+// Turns --as-of / --before-gtid / --through-gtid into one cut position on the log's commit order,
+// and refuses cuts outside the log's coverage, naming the covered window. Pure.
+import { CoverageError, UsageError } from '../core/errors.js';
+import { formatEpoch } from '../core/cut-time.js';
+import { comparePositions, type Cut } from '../core/position.js';
+import { formatGtid, type Gtid } from '../core/gtid.js';
+import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
+
+export type CutSpec = { asOf: number } | { beforeGtid: Gtid } | { throughGtid: Gtid };
+
+export interface CutPlan {
+  cut: Cut;
+  /** The snapshot the restore starts from. */
+  snapshot: SnapshotInfo;
+}
+
+export function coverageWindow(meta: MetaState): string {
+  const snaps = meta.completeSnapshots();
+  if (!snaps.length) return 'the log holds no complete snapshot yet';
+  return `the log covers ${formatEpoch(snaps[0]!.begin.time)} to ${formatEpoch(meta.coveredUntil)}`;
+}
+
+export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
+  const snaps = meta.completeSnapshots();
+  if (!snaps.length) throw new CoverageError('the log holds no complete snapshot yet: run `pitr capture` first.');
+  const end = meta.endPosition()!;
+  let cut: Cut;
+  if ('asOf' in spec) {
+    const t = spec.asOf;
+    const label = `as of ${formatEpoch(t)}`;
+    if (t < snaps[0]!.begin.time) {
+      throw new CoverageError(`${formatEpoch(t)} is before the log's coverage; ${coverageWindow(meta)}.`);
+    }
+    if (t > meta.coveredUntil) {
+      throw new CoverageError(`${formatEpoch(t)} is after the log's coverage; ${coverageWindow(meta)}.`);
+    }
+    // Longest commit-order prefix whose commit times are all <= t.
+    let i = 0;
+    const firstAfterSnap = firstTxnAfter(meta, snaps[0]!);
+    for (i = firstAfterSnap; i < meta.txnCount; i++) if (meta.txnTime[i]! > t) break;
+    cut = i < meta.txnCount ? { at: meta.txnPosition(i), inclusive: false, label } : { at: end, inclusive: true, label };
+  } else {
+    const g = 'beforeGtid' in spec ? spec.beforeGtid : spec.throughGtid;
+    const before = 'beforeGtid' in spec;
+    const label = `${before ? 'before' : 'through'} GTID ${formatGtid(g)}`;
+    const i = meta.findGtid(g);
+    if (i < 0) {
+      throw new CoverageError(`transaction ${formatGtid(g)} is not in the log; ${coverageWindow(meta)}.`);
+    }
+    cut = { at: meta.txnPosition(i), inclusive: !before, label };
+  }
+  // Newest complete snapshot at or before the cut.
+  let snapshot: SnapshotInfo | undefined;
+  for (const s of snaps) {
+    const c = comparePositions(s.position, cut.at);
+    if (c < 0 || (c === 0 && cut.inclusive)) snapshot = s;
+  }
+  if (!snapshot) {
+    throw new CoverageError(`the cut (${cut.label}) is before the log's first snapshot; ${coverageWindow(meta)}.`);
+  }
+  return { cut, snapshot };
+}
+
+function firstTxnAfter(meta: MetaState, s: SnapshotInfo): number {
+  for (let i = 0; i < meta.txnCount; i++) if (comparePositions(meta.txnPosition(i), s.position) > 0) return i;
+  return meta.txnCount;
+}
+
+export function parseTableName(text: string): { database: string; table: string } {
+  const m = /^`?([^`.]+)`?\.`?([^`]+)`?$/.exec(text.trim());
+  if (!m) throw new UsageError(`"${text}" is not a table name; use database.table.`);
+  return { database: m[1]!, table: m[2]! };
+}

@@ -1,0 +1,150 @@
+// Replays recorded DDL into scratch databases without a SQL parser: a tokenizer finds database
+// qualifiers (`db`.`t`, CREATE/DROP DATABASE db) and maps them to scratch names, and a keyword
+// check decides which statements shape tables at all. Pure.
+
+type Tok = { kind: 'ws' | 'comment' | 'str' | 'qid' | 'word' | 'punct'; text: string };
+
+export function tokenize(sql: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i]!;
+    if (/\s/.test(c)) {
+      let j = i + 1;
+      while (j < n && /\s/.test(sql[j]!)) j++;
+      out.push({ kind: 'ws', text: sql.slice(i, j) });
+      i = j;
+    } else if (c === '#' || (c === '-' && sql[i + 1] === '-' && (i + 2 >= n || /\s/.test(sql[i + 2]!)))) {
+      let j = sql.indexOf('\n', i);
+      if (j < 0) j = n;
+      out.push({ kind: 'comment', text: sql.slice(i, j) });
+      i = j;
+    } else if (c === '/' && sql[i + 1] === '*' && sql[i + 2] !== '!' && sql[i + 2] !== 'M') {
+      let j = sql.indexOf('*/', i + 2);
+      j = j < 0 ? n : j + 2;
+      out.push({ kind: 'comment', text: sql.slice(i, j) });
+      i = j;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      // Executable comment /*!50100 ... */ or /*M! ... */: keep the opener, tokenize the body.
+      let j = i + 2;
+      if (sql[j] === 'M') j++;
+      j++;
+      while (j < n && /\d/.test(sql[j]!)) j++;
+      out.push({ kind: 'punct', text: sql.slice(i, j) });
+      i = j;
+    } else if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < n) {
+        if (sql[j] === '\\') j += 2;
+        else if (sql[j] === c && sql[j + 1] === c) j += 2;
+        else if (sql[j] === c) break;
+        else j++;
+      }
+      out.push({ kind: 'str', text: sql.slice(i, j + 1) });
+      i = j + 1;
+    } else if (c === '`') {
+      let j = i + 1;
+      while (j < n) {
+        if (sql[j] === '`' && sql[j + 1] === '`') j += 2;
+        else if (sql[j] === '`') break;
+        else j++;
+      }
+      out.push({ kind: 'qid', text: sql.slice(i, j + 1) });
+      i = j + 1;
+    } else if (/[A-Za-z0-9_$\u0080-\uffff]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j]!)) j++;
+      out.push({ kind: 'word', text: sql.slice(i, j) });
+      i = j;
+    } else {
+      out.push({ kind: 'punct', text: c });
+      i++;
+    }
+  }
+  return out;
+}
+
+export function identName(t: Tok): string | null {
+  if (t.kind === 'qid') return t.text.slice(1, -1).replace(/``/g, '`');
+  if (t.kind === 'word') return t.text;
+  return null;
+}
+
+function quote(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/** Upper-cased leading keywords (comments and whitespace skipped). */
+export function leadingWords(sql: string, count = 6): string[] {
+  const words: string[] = [];
+  for (const t of tokenize(sql)) {
+    if (t.kind === 'ws' || t.kind === 'comment') continue;
+    if (t.kind !== 'word') break;
+    words.push(t.text.toUpperCase());
+    if (words.length >= count) break;
+  }
+  return words;
+}
+
+export type DdlKind = 'table' | 'database' | 'other';
+
+/** Which statements shape tables or databases (replayed), and which do not (views, users, routines...). */
+export function classifyDdl(sql: string): DdlKind {
+  const w = leadingWords(sql, 8).filter((x) => !['OR', 'REPLACE', 'ONLINE', 'IGNORE', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'DEFINER'].includes(x));
+  const [a, b] = w;
+  if (a === 'CREATE' || a === 'DROP' || a === 'ALTER') {
+    if (b === 'TEMPORARY') return 'other';
+    if (b === 'TABLE' || b === 'INDEX') return 'table';
+    if (b === 'DATABASE' || b === 'SCHEMA') return 'database';
+    return 'other';
+  }
+  if (a === 'RENAME' && b === 'TABLE') return 'table';
+  if (a === 'TRUNCATE') return 'table';
+  return 'other';
+}
+
+/**
+ * Rewrites database names in a DDL statement through `map` (source db -> scratch db). Unknown
+ * databases get a scratch name from `nameFor`. Returns the rewritten SQL.
+ */
+export function rewriteDatabases(sql: string, nameFor: (db: string) => string): string {
+  const toks = tokenize(sql);
+  const sig = (i: number): number => {
+    let j = i;
+    while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;
+    return j;
+  };
+  // CREATE/DROP/ALTER DATABASE|SCHEMA [IF [NOT] EXISTS] name
+  const words = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
+  const dbStmt = words.findIndex((x) => x.t.kind === 'word' && /^(DATABASE|SCHEMA)$/i.test(x.t.text));
+  if (dbStmt >= 0 && dbStmt <= 2 && classifyDdl(sql) === 'database') {
+    let k = dbStmt + 1;
+    while (k < words.length && words[k]!.t.kind === 'word' && /^(IF|NOT|EXISTS)$/i.test(words[k]!.t.text)) k++;
+    const target = words[k];
+    if (target) {
+      const name = identName(target.t);
+      if (name !== null) toks[target.i] = { kind: 'qid', text: quote(nameFor(name)) };
+    }
+    return toks.map((t) => t.text).join('');
+  }
+  // ident . ident  -> qualifier is a database (in table DDL, the only three-part names are db.t.col,
+  // whose first part is a database too).
+  for (let i = 0; i < toks.length; i++) {
+    const name = identName(toks[i]!);
+    if (name === null) continue;
+    const d = sig(i + 1);
+    if (toks[d]?.kind === 'punct' && toks[d]!.text === '.') {
+      const e = sig(d + 1);
+      if (e < toks.length && identName(toks[e]!) !== null) {
+        // Skip the middle of a.b.c: only the first part is a database.
+        const prev = i > 0 ? toks[i - 1] : undefined;
+        if (prev && prev.kind === 'punct' && prev.text === '.') continue;
+        if (toks[i]!.kind === 'word' && /^\d/.test(toks[i]!.text)) continue;
+        toks[i] = { kind: 'qid', text: quote(nameFor(name)) };
+        i = e;
+      }
+    }
+  }
+  return toks.map((t) => t.text).join('');
+}
