@@ -60,7 +60,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const started = Date.now();
   const filter = opts.filter ?? ALL_USER_TABLES;
   const topics = logTopics(opts.sourceId);
-  const kafka = kafkaClient(opts.kafka, 'capture', `pitr-capture-${opts.sourceId}`);
+  const kafka = kafkaClient(opts.kafka, 'capture', { clientId: `pitr-capture-${opts.sourceId}` });
 
   // Refuse topics whose configuration would let history expire or be compacted.
   const admin = kafka.admin();
@@ -128,7 +128,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
       }
     } else {
       resume = { ...meta.resume };
-      log.info({ position: formatPosition(resume.position), gtid: resume.gtidPos }, 'resuming from the log');
+      log.info({ position: formatPosition(resume.position, resume.binlogFile.replace(/\.\d+$/, '')), gtid: resume.gtidPos }, 'resuming from the log');
     }
 
     await streamBinlog(opts, appender, topics, partitions, resume, result);

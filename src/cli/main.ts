@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerStackCommand } from './stack-command.js';
 import { registerCaptureCommand } from './capture-command.js';
 import { registerRestoreCommand } from './restore-command.js';
+import { registerDemoCommand } from './demo-command.js';
 import { PitrError, redact } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerStackCommand(program);
   registerCaptureCommand(program);
   registerRestoreCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

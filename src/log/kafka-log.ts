@@ -1,30 +1,59 @@
 // Adapter over kafkajs: authenticated clients per principal, a transactional appender, and a reader
 // that reads partitions from an offset up to the end as it stood when reading began. The only
 // files that import kafkajs are this one and provision.ts.
-import { Kafka, logLevel, type Admin, type Producer, type Transaction, type Consumer, type KafkaMessage } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import type { Admin, Producer, Transaction, Consumer, KafkaMessage, Kafka, LogEntry } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+
+const { Kafka: KafkaCtor, logLevel } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
 import { ConnectionError, PitrError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
-export function kafkaClient(settings: KafkaSettings, principal: KafkaPrincipal, clientId = `pitr-${principal}`): Kafka {
+// kafkajs logs to stdout by default, which would corrupt `--json` output: route it through pino (stderr).
+function pinoLogCreator() {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const l = logger().child({ kafkajs: namespace });
+      // kafkajs' Connection logs every error response (expected ones included: retried metadata,
+      // coordinator moves, refused requests); callers see the errors that matter.
+      if (namespace === 'Connection') l.debug(extra, message);
+      else if (level === logLevel.ERROR) l.error(extra, message);
+      else if (level === logLevel.WARN) l.warn(extra, message);
+      else if (level === logLevel.INFO) l.debug(extra, message);
+      else l.trace(extra, message);
+    };
+}
+
+/**
+ * A kafkajs client authenticated as one principal (SASL/SCRAM). `quiet` silences kafkajs entirely
+ * (readiness probes expect failures while the broker starts).
+ */
+export function kafkaClient(
+  settings: KafkaSettings,
+  principal: KafkaPrincipal,
+  opts: { clientId?: string; quiet?: boolean; retries?: number } = {},
+): Kafka {
+  // pitr chooses every record's partition itself, so kafkajs' notice about its default partitioner is noise.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const user = settings.users[principal];
-  if (!user) throw new UsageError(`no Kafka credentials for the ${principal} principal; set PITR_KAFKA_${principal.toUpperCase()}_USER and _PASSWORD or start the local stack.`);
-  const log = logger().child({ component: 'kafkajs' });
-  return new Kafka({
-    clientId,
+  if (!user) {
+    throw new UsageError(
+      `no Kafka credentials for the ${principal} principal; set PITR_KAFKA_${principal.toUpperCase()}_USER and _PASSWORD or start the local stack.`,
+    );
+  }
+  return new KafkaCtor({
+    clientId: opts.clientId ?? `pitr-${principal}`,
     brokers: settings.brokers,
-    sasl: { mechanism: 'scram-sha-256', username: user.username, password: user.password },
-    connectionTimeout: 5000,
-    requestTimeout: 30000,
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      // kafkajs logs broker errors at ERROR while it retries; keep them at warn.
-      const fields = { broker: (rest as Record<string, unknown>).broker, error: (rest as Record<string, unknown>).error };
-      if (level <= logLevel.WARN) log.warn(fields, message);
-    },
+    ssl: false,
+    sasl: { mechanism: settings.mechanism, username: user.username, password: user.password },
+    connectionTimeout: 3_000,
+    authenticationTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { retries: opts.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
+    logCreator: pinoLogCreator(),
   });
 }
 

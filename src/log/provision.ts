@@ -1,14 +1,18 @@
 // Custodian provisioning of one source's log: creates its topics with history-keeping settings, checks existing
 // ones without changing them, and grants the capture (append-only) and reader principals exactly their rights.
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient, LogEntry, AclEntry } from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, AclEntry } from 'kafkajs';
 import { ConnectionError, PitrError } from '../core/errors.js';
+import type { KafkaSettings } from '../core/settings.js';
+import { kafkaClient } from './kafka-log.js';
 import { logger } from '../core/logger.js';
-import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
 import { DEFAULT_CHANGE_PARTITIONS, REQUIRED_TOPIC_CONFIG, logTopics, transactionalId, type LogTopics } from './topics.js';
 
-const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes } =
+const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes } =
   kafkajs;
+
+/** Largest record a log topic accepts (one row image with big BLOBs must fit). */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Consumer groups capture may use to read the log's tail (resume point, chain heads). */
 export const CAPTURE_GROUP_PREFIX = 'pitr-capture-';
@@ -20,6 +24,11 @@ export interface ProvisionOptions {
   sourceId: string;
   /** Partitions of the changes topic when it is created (default DEFAULT_CHANGE_PARTITIONS). */
   partitions?: number;
+  /**
+   * Brokers the cluster is meant to have. Defaults to what describeCluster reports, which right after a
+   * multi-node start may still miss a broker and would yield a too-small replication factor.
+   */
+  brokerCount?: number;
 }
 
 export interface ProvisionResult {
@@ -30,48 +39,6 @@ export interface ProvisionResult {
   minInsyncReplicas: number;
 }
 
-// kafkajs logs to stdout by default, which would corrupt `--json` output: route it through pino (stderr).
-function pinoLogCreator() {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      const l = logger().child({ kafkajs: namespace });
-      // kafkajs' Connection logs every error response (expected ones included: retried metadata, refused
-      // requests); callers see the errors that matter, so these stay at debug.
-      if (namespace === 'Connection') l.debug(extra, message);
-      else if (level === logLevel.ERROR) l.error(extra, message);
-      else if (level === logLevel.WARN) l.warn(extra, message);
-      else if (level === logLevel.INFO) l.debug(extra, message);
-      else l.trace(extra, message);
-    };
-}
-
-/**
- * A kafkajs client authenticated as one principal (SASL/SCRAM over the stack's SASL_PLAINTEXT listener).
- * `quiet` silences kafkajs entirely (readiness probes expect failures while the broker starts).
- */
-export function kafkaClient(
-  kafka: KafkaSettings,
-  principal: KafkaPrincipal,
-  opts: { clientId?: string; quiet?: boolean; retries?: number } = {},
-): KafkaClient {
-  // pitr keys every record explicitly, so kafkajs' notice about its v2 default partitioner is noise.
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-  const user = kafka.users[principal];
-  if (!user) throw new PitrError(`no credentials for the Kafka principal "${principal}" are configured.`);
-  return new Kafka({
-    clientId: opts.clientId ?? `pitr-${principal}`,
-    brokers: kafka.brokers,
-    ssl: false,
-    sasl: { mechanism: kafka.mechanism, username: user.username, password: user.password },
-    connectionTimeout: 3_000,
-    authenticationTimeout: 5_000,
-    requestTimeout: 15_000,
-    retry: { retries: opts.retries ?? 3, initialRetryTime: 200, maxRetryTime: 2_000 },
-    logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
-    logCreator: pinoLogCreator(),
-  });
-}
 
 /**
  * Problems that would let the topic's history expire or be rewritten (retention not -1, compaction), or that it
@@ -197,6 +164,25 @@ async function excessGrants(admin: Admin, principals: string[]): Promise<string[
   return found;
 }
 
+/** Waits until every partition of `topics` has a leader, as seen by the broker kafkajs asks. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics });
+      const ready = topics.every((t) => {
+        const parts = md.topics.find((x) => x.name === t)?.partitions ?? [];
+        return parts.length > 0 && parts.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (err) {
+      if (!isUnknownTopic(err) || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new PitrError(`topics ${topics.join(', ')} got no partition leaders within ${timeoutMs / 1000} s.`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Everything about the existing topics that differs from the plan (empty = as provisioned). */
 async function topicProblems(admin: Admin, plans: TopicPlan[], replicationFactor: number, minInsyncReplicas: number): Promise<string[]> {
   const problems: string[] = [];
@@ -262,7 +248,7 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
   }
   try {
     const cluster = await admin.describeCluster();
-    const replicationFactor = Math.min(3, cluster.brokers.length);
+    const replicationFactor = Math.min(3, opts.brokerCount ?? cluster.brokers.length);
     const minInsyncReplicas = replicationFactor >= 3 ? 2 : 1;
     const plans: TopicPlan[] = [
       { name: topics.changes, partitions: opts.partitions ?? DEFAULT_CHANGE_PARTITIONS, strictPartitions: opts.partitions !== undefined },
@@ -274,7 +260,9 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
     const created: string[] = [];
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a multi-node cluster answers until the
+        // new topic reached the broker asked: waitForLeaders below retries that.
+        waitForLeaders: false,
         topics: missing.map((p) => ({
           topic: p.name,
           numPartitions: p.partitions,
@@ -282,10 +270,13 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
           configEntries: [
             ...Object.entries(REQUIRED_TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
             { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+            // A single row can carry a multi-megabyte BLOB; records are chunked near 512 KiB otherwise.
+            { name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) },
           ],
         })),
       });
       created.push(...missing.map((p) => p.name));
+      await waitForLeaders(admin, created);
       logger().info({ topics: created, replicationFactor, minInsyncReplicas }, 'created log topics');
     }
 

@@ -59,11 +59,12 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const log = logger().child({ component: 'restore' });
   if (!opts.tables?.length && !opts.database) throw new UsageError('say what to restore: --table db.t or --database db.');
-  const kafka = kafkaClient(opts.kafka, 'reader', `pitr-restore-${opts.sourceId}`);
+  const kafka = kafkaClient(opts.kafka, 'reader', { clientId: `pitr-restore-${opts.sourceId}` });
   const topics = logTopics(opts.sourceId);
   const meta = await readMeta(kafka, topics, opts.sourceId);
   const { cut, snapshot } = planCut(meta, opts.cut);
-  log.info({ cut: cut.label, position: formatPosition(cut.at) }, 'cut resolved');
+  const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
+  log.info({ cut: cut.label, position: formatPosition(cut.at, basename) }, 'cut resolved');
 
   const wanted = (db: string, t: string) =>
     opts.database !== undefined ? db === opts.database : opts.tables!.some((x) => x.database === db && x.table === t);
@@ -192,7 +193,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         const list = s.later.get(seg);
         if (!list) continue;
         const info = await describeTable(conn, scratchFor(db), table);
-        if (!info) throw new PitrError(`row changes for ${key} at ${formatPosition(fromPositionMsg(list[0]!.position))} but the table does not exist there`);
+        if (!info) throw new PitrError(`row changes for ${key} at ${formatPosition(fromPositionMsg(list[0]!.position), basename)} but the table does not exist there`);
         const folder = new RowFolder(info.keyColumns, true);
         for (const c of list) for (const ch of c.changes) folder.apply(c.columns, ch);
         await applyFold(conn, scratchFor(db), table, info, folder.result());
@@ -204,7 +205,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       const d = ddl[k]!.ddl;
       const kind = classifyDdl(d.statement);
       if (kind !== 'other') {
-        if (d.defaultDatabase) {
+        // CREATE/DROP DATABASE log the named database as their default: nothing to switch to.
+        if (d.defaultDatabase && kind === 'table') {
           const s = scratchFor(d.defaultDatabase);
           await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(s)}`);
           await conn.query(`USE ${qid(s)}`);
@@ -212,7 +214,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         try {
           await conn.query(rewriteDatabases(d.statement, scratchFor));
         } catch (err) {
-          throw mysqlError(err, `replaying DDL at ${formatPosition(ddl[k]!.position)} ("${d.statement.slice(0, 80)}") failed`);
+          throw mysqlError(err, `replaying DDL at ${formatPosition(ddl[k]!.position, basename)} ("${d.statement.slice(0, 80)}") failed`);
         }
       }
       await flushSegment(k + 1);
@@ -264,7 +266,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       tables: result,
       cut,
       cutLabel: cut.label,
-      position: formatPosition(cut.at, snapshot.begin.binlogFile.replace(/\.\d+$/, '')),
+      position: formatPosition(cut.at, basename),
       seconds: (Date.now() - started) / 1000,
       changesRead,
     };

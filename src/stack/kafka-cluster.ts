@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StackError } from '../core/errors.js';
 import type { KafkaSettings, KafkaUser } from '../core/settings.js';
-import { kafkaClient } from '../log/provision.js';
+import { kafkaClient } from '../log/kafka-log.js';
 import type { KafkaRuntime } from './kafka-jars.js';
 import { isOurProcess, readPidFile, sleep, spawnDetached, stopProcess, tailFile } from './process-control.js';
 
@@ -300,31 +300,45 @@ export class KafkaCluster {
     await this.waitReady(opts.timeoutMs ?? 120_000);
   }
 
-  /** Ready = the custodian authenticates over SCRAM, and describeCluster lists every node as a broker. */
+  /**
+   * Ready = on every node, the custodian authenticates over SCRAM and describeCluster lists all nodes as brokers.
+   * Each node is asked directly: right after start one broker may already see everyone while another's metadata
+   * still lacks a broker (and would, e.g., make a replication factor 3 topic fail to create).
+   */
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer';
-    const admin = kafkaClient(this.settings(), 'custodian', { clientId: 'pitr-stack-probe', quiet: true, retries: 0 }).admin();
+    const settings = this.settings();
+    const admins = this.opts.nodes.map((n) =>
+      kafkaClient({ ...settings, brokers: [`127.0.0.1:${n.clientPort}`] }, 'custodian', {
+        clientId: 'pitr-stack-probe',
+        quiet: true,
+        retries: 0,
+      }).admin(),
+    );
+    const pending = new Set(admins.keys());
     try {
       for (;;) {
         const dead = this.nodeStatus().filter((s) => !s.running);
         if (dead.length > 0) {
           const id = dead[0]!.nodeId;
-          throw new StackError(
-            `Kafka node ${id} exited during start-up; end of its logs:\n${this.logTail(id)}`,
-          );
+          throw new StackError(`Kafka node ${id} exited during start-up; end of its logs:\n${this.logTail(id)}`);
         }
-        try {
-          await admin.connect();
-          const cluster = await admin.describeCluster();
-          if (cluster.brokers.length >= this.nodeCount) return;
-          last = `${cluster.brokers.length} of ${this.nodeCount} brokers registered`;
-        } catch (err) {
-          last = err instanceof Error ? err.message : String(err);
-          await admin.disconnect().catch(() => undefined);
+        for (const i of [...pending]) {
+          const admin = admins[i]!;
+          try {
+            await admin.connect();
+            const cluster = await admin.describeCluster();
+            if (cluster.brokers.length >= this.nodeCount) pending.delete(i);
+            else last = `node ${this.opts.nodes[i]!.nodeId} sees ${cluster.brokers.length} of ${this.nodeCount} brokers`;
+          } catch (err) {
+            last = `node ${this.opts.nodes[i]!.nodeId}: ${err instanceof Error ? err.message : String(err)}`;
+            await admin.disconnect().catch(() => undefined);
+          }
         }
+        if (pending.size === 0) return;
         if (Date.now() > deadline) {
-          const id = this.opts.nodes[0]!.nodeId;
+          const id = this.opts.nodes[[...pending][0]!]!.nodeId;
           throw new StackError(
             `Kafka did not become ready within ${Math.round(timeoutMs / 1000)} s (${last}); end of node ${id}'s logs:\n` +
               this.logTail(id),
@@ -333,7 +347,7 @@ export class KafkaCluster {
         await sleep(300);
       }
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      await Promise.all(admins.map((a) => a.disconnect().catch(() => undefined)));
     }
   }
 

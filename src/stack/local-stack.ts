@@ -276,7 +276,7 @@ export async function stackUp(opts: StackUpOptions = {}): Promise<StackInfo> {
     if (failed) throw failed.reason;
 
     const info = stackInfo(s);
-    await provisionLog({ kafka: info.kafka, sourceId: LOCAL_SOURCE_ID });
+    await provisionLog({ kafka: info.kafka, sourceId: LOCAL_SOURCE_ID, brokerCount: s.kafka.nodes.length });
     if (!s.provisioned.includes(LOCAL_SOURCE_ID)) s.provisioned.push(LOCAL_SOURCE_ID);
     s.source.pid = src.pid;
     s.recovery.pid = rec.pid;

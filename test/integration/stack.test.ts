@@ -4,9 +4,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient } from 'kafkajs';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StackInfo } from '../../src/core/settings.js';
-import { checkTopicConfig, kafkaClient, provisionLog } from '../../src/log/provision.js';
+import { checkTopicConfig, provisionLog } from '../../src/log/provision.js';
+import { kafkaClient } from '../../src/log/kafka-log.js';
 import { logTopics, transactionalId } from '../../src/log/topics.js';
 import { stackStatus, stackUp } from '../../src/stack/local-stack.js';
 
@@ -16,6 +17,7 @@ const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePattern
 // "main" log that other test files capture into stays free of foreign records.
 const ACL_SOURCE = 'stacktest';
 const SCRATCH = `pitr-stacktest-scratch-${process.pid}`;
+let scratchDeleted = false;
 
 /** The kafkajs error type found anywhere in an error's chain (kafkajs wraps protocol errors in several ways). */
 function errorTypes(err: unknown, seen = new Set<unknown>()): string[] {
@@ -66,7 +68,8 @@ describe('local stack', () => {
 
   afterAll(async () => {
     // The stack itself stays up: other test files reuse it.
-    if (custodian && (await custodian.listTopics()).includes(SCRATCH)) await custodian.deleteTopics({ topics: [SCRATCH] });
+    // Best effort: the last test already deleted the scratch topic unless it failed early.
+    if (!scratchDeleted) await custodian?.deleteTopics({ topics: [SCRATCH], timeout: 5_000 }).catch(() => undefined);
     await Promise.all([custodian?.disconnect(), captureAdmin?.disconnect()]);
   });
 
@@ -180,13 +183,20 @@ describe('local stack', () => {
   describe('capture cannot erase or reshape history', () => {
     beforeAll(async () => {
       // Positive controls run against a scratch topic the custodian owns.
-      await custodian.createTopics({ waitForLeaders: true, topics: [{ topic: SCRATCH, numPartitions: 1 }] });
+      // On a 3-node stack a new topic reaches each broker's metadata a moment later: poll instead of kafkajs'
+      // waitForLeaders (which gives up on UNKNOWN_TOPIC_OR_PARTITION).
+      await custodian.createTopics({ waitForLeaders: false, topics: [{ topic: SCRATCH, numPartitions: 1 }] });
+      await vi.waitFor(
+        async () => {
+          const md = await custodian.fetchTopicMetadata({ topics: [SCRATCH] });
+          expect(md.topics[0]!.partitions[0]!.leader).toBeGreaterThanOrEqual(0);
+        },
+        { timeout: 15_000, interval: 200 },
+      );
       const p = kafkaClient(info.kafka, 'custodian', { clientId: 'stack-test-custodian-p' }).producer();
       await p.connect();
       await p.send({ topic: SCRATCH, acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
       await p.disconnect();
-      // kafkajs' admin resolves partition leaders from its cached metadata: make it learn the new topic.
-      await custodian.fetchTopicMetadata({ topics: [SCRATCH] });
     });
 
     it('DeleteRecords', async () => {
@@ -247,7 +257,8 @@ describe('local stack', () => {
       await producer.send({ topic: topics.changes, acks: -1, messages: [{ key: 'db.t', value: 'still-appending' }] });
       await producer.disconnect();
       await custodian.deleteTopics({ topics: [SCRATCH], timeout: 10_000 });
-      expect(await custodian.listTopics()).not.toContain(SCRATCH);
+      scratchDeleted = true;
+      await vi.waitFor(async () => expect(await custodian.listTopics()).not.toContain(SCRATCH), { timeout: 15_000, interval: 200 });
     });
   });
 });
