@@ -1,16 +1,15 @@
 // Capture orchestrator: finds its resume point in the log itself, snapshots on first start, then
 // tails the binlog and appends whole source transactions to Kafka in atomic batches.
-import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, type SourceTxn, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
 import type { BinlogEvent } from './binlog-events.js';
-import { kafkaClient, LogAppender, readPartitions, type OutMessage } from '../log/kafka-log.js';
+import { kafkaClient, LogAppender } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
-import { decodeRecord, encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-codec.js';
+import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-codec.js';
 import { RECORD_VERSION, type RecordMsg } from '../log/record-types.js';
-import { MetaState } from '../log/meta-state.js';
+import { readMeta } from '../log/meta-reader.js';
 import { txnBatchMessages, type ResumePoint } from '../log/txn-records.js';
 import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -42,19 +41,6 @@ export interface CaptureResult {
   position?: Position;
 }
 
-/** Reads the whole meta topic into a MetaState (read_committed). */
-export async function readMeta(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix = 'pitr-reader'): Promise<MetaState> {
-  const meta = new MetaState();
-  await readPartitions(kafka, topics.meta, {
-    partitions: [0],
-    groupPrefix,
-    onMessages: (_p, msgs) => {
-      for (const m of msgs) meta.add(decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, sourceId));
-    },
-  });
-  return meta;
-}
-
 export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const log = logger().child({ component: 'capture' });
   const started = Date.now();
@@ -80,7 +66,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const appender = new LogAppender(kafka, transactionalId(opts.sourceId));
   await appender.connect();
   const result: CaptureResult = { transactions: 0, rowChanges: 0, snapshotRows: 0, seconds: 0 };
-  const wrap = (body: RecordMsg['change'] extends never ? never : Omit<RecordMsg, 'version' | 'sourceId'>): Buffer =>
+  const wrap = (body: Omit<RecordMsg, 'version' | 'sourceId'>): Buffer =>
     encodeRecord({ version: RECORD_VERSION, sourceId: opts.sourceId, ...body });
 
   try {

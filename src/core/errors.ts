@@ -50,7 +50,9 @@ export function wrapError(err: unknown, position: string, what?: string): PitrEr
 
 /** Removes anything that looks like a password from a message before it is shown or logged. */
 export function redact(text: string, secrets: Iterable<string | undefined> = []): string {
-  let out = text.replace(/(mysql:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+  // Any scheme://user:password@host: the password runs to the last '@' of the URL, and may hold
+  // '@' or spaces, so everything between the first ':' after the user and that '@' goes.
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^/]*@/gi, '$1***@');
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
   return out;
 }

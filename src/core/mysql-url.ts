@@ -1,5 +1,5 @@
 // mysql://user:password@host:port[/db] URLs for the source and target servers. Pure.
-import { UsageError, redact } from './errors.js';
+import { UsageError } from './errors.js';
 
 export interface MysqlUrl {
   host: string;
@@ -14,10 +14,10 @@ export function parseMysqlUrl(url: string, what = 'server URL'): MysqlUrl {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`${what} "${redact(url)}" is not a URL like mysql://user:password@host:port.`);
+    throw new UsageError(`${what} is not a URL like mysql://user:password@host:port.`);
   }
   if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:') {
-    throw new UsageError(`${what} "${redact(url)}" must start with mysql:// or mariadb://.`);
+    throw new UsageError(`${what} must start with mysql:// or mariadb:// (got ${u.protocol.replace(/[^a-z0-9+.-:]/gi, '')}//).`);
   }
   return {
     host: u.hostname || '127.0.0.1',

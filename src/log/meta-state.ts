@@ -45,10 +45,13 @@ export class MetaState {
     if (rec.snapshotBegin) {
       const b = rec.snapshotBegin;
       this.snapshots.push({ id: b.snapshotId, begin: b, position: fromPositionMsg(b.position) });
-      if (!this.resume) this.coveredUntil = Math.max(this.coveredUntil, b.time);
     } else if (rec.snapshotEnd) {
       const s = this.snapshots.find((x) => x.id === rec.snapshotEnd!.snapshotId);
-      if (s) s.end = rec.snapshotEnd;
+      if (s) {
+        s.end = rec.snapshotEnd;
+        // Only a complete snapshot extends what the log covers.
+        if (!this.resume) this.coveredUntil = Math.max(this.coveredUntil, s.begin.time);
+      }
     } else if (rec.ddl) {
       this.ddl.push({ ddl: rec.ddl, position: fromPositionMsg(rec.ddl.position) });
     } else if (rec.txnIndex) {

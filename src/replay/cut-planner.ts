@@ -44,21 +44,29 @@ export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
     const before = 'beforeGtid' in spec;
     const label = `${before ? 'before' : 'through'} GTID ${formatGtid(g)}`;
     const i = meta.findGtid(g);
-    if (i < 0) {
-      throw new CoverageError(`transaction ${formatGtid(g)} is not in the log; ${coverageWindow(meta)}.`);
+    if (i >= 0) cut = { at: meta.txnPosition(i), inclusive: !before, label };
+    else {
+      // The last transaction a snapshot contains is not in the index, but the snapshot names it.
+      const s = !before && snaps.find((x) => gtidPosHas(x.begin.gtidPos, g));
+      if (!s) throw new CoverageError(`transaction ${formatGtid(g)} is not in the log; ${coverageWindow(meta)}.`);
+      cut = { at: s.position, inclusive: true, label };
     }
-    cut = { at: meta.txnPosition(i), inclusive: !before, label };
   }
-  // Newest complete snapshot at or before the cut.
+  // Newest complete snapshot at or before the cut (and, for a time cut, taken at or before it).
   let snapshot: SnapshotInfo | undefined;
   for (const s of snaps) {
     const c = comparePositions(s.position, cut.at);
+    if ('asOf' in spec && s.begin.time > spec.asOf) continue;
     if (c < 0 || (c === 0 && cut.inclusive)) snapshot = s;
   }
   if (!snapshot) {
     throw new CoverageError(`the cut (${cut.label}) is before the log's first snapshot; ${coverageWindow(meta)}.`);
   }
   return { cut, snapshot };
+}
+
+function gtidPosHas(pos: string, g: Gtid): boolean {
+  return pos.split(',').map((x) => x.trim()).includes(formatGtid(g));
 }
 
 function firstTxnAfter(meta: MetaState, s: SnapshotInfo): number {

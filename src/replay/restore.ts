@@ -7,7 +7,7 @@ import { kafkaClient, readPartitions } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
 import { decodeRecord, fromPositionMsg } from '../log/record-codec.js';
 import { partitionFor } from '../log/partitioner.js';
-import { readMeta } from '../capture/capture-loop.js';
+import { readMeta } from '../log/meta-reader.js';
 import type { MetaState, DdlEntry } from '../log/meta-state.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
 import { RowFolder, type Row } from './row-folder.js';

@@ -2,7 +2,7 @@
 // by key for tables with a primary (or non-null unique) key, by full image for keyless tables
 // (duplicates kept). Pure.
 import { Op, type RowChangeMsg, type Value } from '../log/record-types.js';
-import { valueKey } from './sql-values.js';
+import { valuesKey } from './sql-values.js';
 
 export interface Row {
   columns: string[];
@@ -17,8 +17,6 @@ export interface FoldResult {
   /** Rows to insert. */
   inserts: Row[];
 }
-
-const SEP = '\u0000';
 
 export class RowFolder {
   private readonly keyed = new Map<string, { row: Row | null; key: Value[]; existedBefore: boolean }>();
@@ -43,13 +41,11 @@ export class RowFolder {
       this.keyIdx.set(columns, idx);
     }
     const key = idx.map((i) => values[i]!);
-    return { k: key.map(valueKey).join(SEP), key };
+    return { k: valuesKey(key), key };
   }
 
   private imageKey(columns: string[], values: Value[]): string {
-    let s = '';
-    for (let i = 0; i < values.length; i++) s += columns[i] + '=' + valueKey(values[i]!) + SEP;
-    return s;
+    return JSON.stringify(columns) + valuesKey(values);
   }
 
   /** Inserts a row (snapshot rows and INSERT changes). */

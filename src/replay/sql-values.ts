@@ -97,11 +97,19 @@ export function sqlLiteral(v: Value): string {
   return "'" + s.replace(/[\0\n\r\x1a'"\\]/g, (c) => ({ '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', "'": "\\'", '"': '\\"', '\\': '\\\\' })[c]!) + "'";
 }
 
-/** Key text of a value for folding: equal values give equal keys; kinds of one column never mix. */
-export function valueKey(v: Value): string {
+/**
+ * Key part of a value for folding: equal values give equal parts, different values different ones.
+ * Bytes that are valid UTF-8 key like the same text (the binlog may hand CHAR data over as bytes).
+ */
+export function valueKey(v: Value): string | null | [string] {
   const t = valueText(v);
-  if (t === null) return '\u0001N';
-  if (typeof t === 'string') return t;
-  // Bytes and text compare by their bytes (the binlog may hand CHAR data over as bytes).
-  return Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('latin1');
+  if (t === null || typeof t === 'string') return t;
+  const buf = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+  const s = buf.toString('utf8');
+  return Buffer.byteLength(s, 'utf8') === buf.length && Buffer.from(s, 'utf8').equals(buf) ? s : [buf.toString('latin1')];
+}
+
+/** One string for a list of values, unambiguous whatever bytes they hold. */
+export function valuesKey(values: Value[]): string {
+  return JSON.stringify(values.map(valueKey));
 }

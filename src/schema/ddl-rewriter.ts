@@ -118,7 +118,7 @@ export function rewriteDatabases(sql: string, nameFor: (db: string) => string): 
   // CREATE/DROP/ALTER DATABASE|SCHEMA [IF [NOT] EXISTS] name
   const words = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
   const dbStmt = words.findIndex((x) => x.t.kind === 'word' && /^(DATABASE|SCHEMA)$/i.test(x.t.text));
-  if (dbStmt >= 0 && dbStmt <= 2 && classifyDdl(sql) === 'database') {
+  if (dbStmt >= 0 && dbStmt <= 3 && classifyDdl(sql) === 'database') {
     let k = dbStmt + 1;
     while (k < words.length && words[k]!.t.kind === 'word' && /^(IF|NOT|EXISTS)$/i.test(words[k]!.t.text)) k++;
     const target = words[k];
@@ -133,14 +133,16 @@ export function rewriteDatabases(sql: string, nameFor: (db: string) => string): 
   for (let i = 0; i < toks.length; i++) {
     const name = identName(toks[i]!);
     if (name === null) continue;
-    const d = sig(i + 1);
+    // A qualifier touches its dot (`db`.`t`); "DEFAULT .5" is a number, not a name.
+    const d = i + 1;
     if (toks[d]?.kind === 'punct' && toks[d]!.text === '.') {
       const e = sig(d + 1);
-      if (e < toks.length && identName(toks[e]!) !== null) {
+      const next = toks[e];
+      if (next && identName(next) !== null && !(next.kind === 'word' && /^\d+(e\d*)?$/i.test(next.text))) {
         // Skip the middle of a.b.c: only the first part is a database.
         const prev = i > 0 ? toks[i - 1] : undefined;
         if (prev && prev.kind === 'punct' && prev.text === '.') continue;
-        if (toks[i]!.kind === 'word' && /^\d/.test(toks[i]!.text)) continue;
+        if (toks[i]!.kind === 'word' && /^\d+$/.test(toks[i]!.text)) continue;
         toks[i] = { kind: 'qid', text: quote(nameFor(name)) };
         i = e;
       }

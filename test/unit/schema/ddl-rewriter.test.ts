@@ -145,14 +145,14 @@ describe('rewriteDatabases', () => {
   // BUG: src/schema/ddl-rewriter.ts rewriteDatabases() only treats DATABASE/SCHEMA as the 2nd or 3rd
   // word (dbStmt <= 2); MariaDB's CREATE OR REPLACE DATABASE db puts it 4th, so the statement is
   // returned unchanged and would replace the *source-named* database instead of the scratch one.
-  it.fails('maps CREATE OR REPLACE DATABASE db', () => {
+  it('maps CREATE OR REPLACE DATABASE db', () => {
     expect(rewriteDatabases('CREATE OR REPLACE DATABASE db', scratch)).toBe('CREATE OR REPLACE DATABASE `s_db`');
   });
 
   // BUG: src/schema/ddl-rewriter.ts rewriteDatabases() skips whitespace before the ".", so in
   // "DEFAULT .5" the keyword DEFAULT is taken for a database qualifier:
   // 'ALTER TABLE t ADD c DOUBLE DEFAULT .5' -> 'ALTER TABLE t ADD c DOUBLE `s_DEFAULT` .5'.
-  it.fails('leaves a leading-dot decimal literal (DEFAULT .5) alone', () => {
+  it('leaves a leading-dot decimal literal (DEFAULT .5) alone', () => {
     expect(rewriteDatabases('ALTER TABLE t ADD c DOUBLE DEFAULT .5', scratch)).toBe('ALTER TABLE t ADD c DOUBLE DEFAULT .5');
   });
 });

@@ -1,0 +1,20 @@
+// Reads a source's whole meta topic (read_committed) into a MetaState: what capture needs to resume
+// and what every reader needs to plan a cut.
+import type { Kafka } from 'kafkajs';
+import { readPartitions } from './kafka-log.js';
+import { decodeRecord } from './record-codec.js';
+import { MetaState } from './meta-state.js';
+import type { LogTopics } from './topics.js';
+
+/** Reads the whole meta topic into a MetaState (read_committed). */
+export async function readMeta(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix = 'pitr-reader'): Promise<MetaState> {
+  const meta = new MetaState();
+  await readPartitions(kafka, topics.meta, {
+    partitions: [0],
+    groupPrefix,
+    onMessages: (_p, msgs) => {
+      for (const m of msgs) meta.add(decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, sourceId));
+    },
+  });
+  return meta;
+}
