@@ -121,6 +121,8 @@ export class MariaDbInstance {
       'max_allowed_packet=256M',
       'local_infile=1',
       `secure_file_priv=${this.filesDir}`,
+      // Own temp dir: two servers bootstrapping at once in a shared /tmp collide on temp table names.
+      `tmpdir=${join(this.opts.dir, 'tmp')}`,
       'max_connections=200',
       // Saves ~100 MB and a second of start time; nothing in pitr reads performance_schema.
       'performance_schema=OFF',
@@ -146,6 +148,7 @@ export class MariaDbInstance {
   private writeConfig(): void {
     mkdirSync(this.opts.dir, { recursive: true, mode: 0o700 });
     mkdirSync(this.filesDir, { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.opts.dir, 'tmp'), { recursive: true, mode: 0o700 });
     writeFileSync(this.configFile, this.configText(), { mode: 0o600 });
   }
 
@@ -166,7 +169,10 @@ export class MariaDbInstance {
       await execFileAsync(bins.installDb, args, { cwd: this.opts.dir, timeout: 120_000, maxBuffer: 8 << 20 });
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
-      const detail = (e.stderr || e.stdout || e.message).trim().split('\n').slice(-8).join('\n');
+      // The script ends with a long generic trailer: show the lines that say what went wrong.
+      const lines = `${e.stderr ?? ''}\n${e.stdout ?? ''}\n${e.message}`.split('\n').map((l) => l.trim()).filter(Boolean);
+      const errors = lines.filter((l) => /error|fatal|denied|cannot|can't|failed/i.test(l) && !/jira|bug report/i.test(l));
+      const detail = (errors.length ? errors : lines.slice(-8)).slice(0, 12).join('\n');
       throw new StackError(`mariadb-install-db failed for the ${this.opts.name} server in ${this.datadir}:\n${detail}`, { cause: err });
     }
   }
