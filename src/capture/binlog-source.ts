@@ -51,6 +51,9 @@ export class BinlogSource {
       supportBigNumbers: true,
       bigNumberStrings: true,
     } as never);
+    // Geometry as the raw stored bytes (SRID + WKB): zongji otherwise decodes it into objects and
+    // drops the SRID. Needs patches/@vlasky+zongji+*.patch (applied by patch-package on npm ci).
+    (z as unknown as { rawGeometry: boolean }).rawGeometry = true;
     this.z = z;
     if (start.file) this.file = start.file;
     return new Promise((resolve, reject) => {

@@ -17,6 +17,9 @@ export interface SnapshotSink {
 
 const BINARY_CHARSET = 63;
 
+/** Types whose binlog image is their stored bytes, by width. */
+const STORED_BYTES: Record<string, number> = { uuid: 16, inet6: 16, inet4: 4 };
+
 export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: SnapshotSink): Promise<SnapshotBeginMsg> {
   const conn = await connectMysql(source, 'source');
   try {
@@ -73,9 +76,21 @@ async function snapshotTable(
   table: string,
   sink: SnapshotSink,
 ): Promise<number> {
+  // MariaDB's UUID/INET4/INET6 columns read as text here but arrive from the binlog as their stored
+  // bytes: select the stored bytes so both paths give the same value.
+  const [cols] = await conn.query(
+    'SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    [db, table],
+  );
+  const select = (cols as { name: string; type: string }[])
+    .map(({ name, type }) => {
+      const width = STORED_BYTES[type.toLowerCase()];
+      return width ? `CAST(${qid(name)} AS BINARY(${width})) AS ${qid(name)}` : qid(name);
+    })
+    .join(', ');
   // Stream rows as raw bytes (no driver conversion) and encode them exactly.
   const raw = (conn as unknown as { connection: import('mysql2').Connection }).connection;
-  const query = raw.query({ sql: `SELECT * FROM ${qualified(db, table)}`, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never);
+  const query = raw.query({ sql: `SELECT ${select || '*'} FROM ${qualified(db, table)}`, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never);
   const stream = query.stream({ highWaterMark: 1000 });
   let fields: FieldPacket[] = [];
   let columns: string[] = [];

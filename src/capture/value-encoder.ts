@@ -56,8 +56,11 @@ export function encodeBinlogValue(v: unknown, type: number): Value {
   }
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { bytes: v };
   if (typeof v === 'string') return { text: v };
-  // Geometry decoded into objects by the driver: keep its JSON so nothing is silently dropped.
-  return { json: JSON.stringify(v) };
+  if (type === T.GEOMETRY) {
+    // zongji's own geometry decoding drops the SRID and collection types: refuse rather than log it.
+    throw new Error('geometry arrived decoded, not as stored bytes: the zongji patch in patches/ is not applied (run npm ci)');
+  }
+  throw new Error(`column type ${type} arrived as ${typeof v}, which pitr cannot log exactly`);
 }
 
 /**

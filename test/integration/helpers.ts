@@ -92,3 +92,26 @@ export async function nextSecond(margin = 80): Promise<number> {
 export function iso(sec: number): string {
   return new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 }
+
+/** Column-level differences between two row lists of a dump, readable in a failure message. */
+export function rowDiff(expected: string[], actual: string[], max = 8): string[] {
+  const out: string[] = [];
+  const parse = (r: string) => Object.fromEntries(JSON.parse(r) as [string, string | null][]);
+  const n = Math.max(expected.length, actual.length);
+  for (let i = 0; i < n && out.length < max; i++) {
+    if (expected[i] === actual[i]) continue;
+    if (!expected[i] || !actual[i]) {
+      out.push(`row ${i}: ${expected[i] ? 'missing' : 'extra'} ${(expected[i] ?? actual[i])!.slice(0, 200)}`);
+      continue;
+    }
+    const e = parse(expected[i]!);
+    const a = parse(actual[i]!);
+    for (const k of new Set([...Object.keys(e), ...Object.keys(a)])) {
+      if (e[k] !== a[k]) {
+        const show = (v: string | null | undefined) => (v == null ? String(v) : `${Buffer.from(v, 'hex').toString('latin1').slice(0, 60)} [${v.slice(0, 80)}]`);
+        out.push(`row ${i} (${String(e.id ?? '')}) column ${k}: expected ${show(e[k])}, got ${show(a[k])}`);
+      }
+    }
+  }
+  return out;
+}
