@@ -5,6 +5,10 @@ import { registerStackCommand } from './stack-command.js';
 import { registerCaptureCommand } from './capture-command.js';
 import { registerRestoreCommand } from './restore-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerHistoryCommand } from './history-command.js';
+import { registerDiffCommand } from './diff-command.js';
+import { registerQueryCommand } from './query-command.js';
+import { registerFlashbackCommand } from './flashback-command.js';
 import { PitrError, redact } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -19,6 +23,10 @@ export function buildProgram(): Command {
   registerCaptureCommand(program);
   registerRestoreCommand(program);
   registerDemoCommand(program);
+  registerHistoryCommand(program);
+  registerDiffCommand(program);
+  registerQueryCommand(program);
+  registerFlashbackCommand(program);
   return program;
 }
 

@@ -12,7 +12,7 @@ import type { MetaState, DdlEntry } from '../log/meta-state.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
 import { RowFolder, type Row } from './row-folder.js';
 import { applyFold, describeTable, type TableInfo } from './table-loader.js';
-import { classifyDdl, rewriteDatabases } from '../schema/ddl-rewriter.js';
+import { classifyDdl, renamedTables, rewriteDatabases } from '../schema/ddl-rewriter.js';
 import { connectMysql, mysqlError, qid, qualified, type Connection } from '../core/mysql-conn.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -66,21 +66,20 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
   log.info({ cut: cut.label, position: formatPosition(cut.at, basename) }, 'cut resolved');
 
-  const wanted = (db: string, t: string) =>
-    opts.database !== undefined ? db === opts.database : opts.tables!.some((x) => x.database === db && x.table === t);
+  // DDL between the snapshot and the cut, in commit order: the segment boundaries.
+  const ddl: DdlEntry[] = meta.ddl.filter((d) => comparePositions(d.position, snapshot.position) > 0 && withinCut(d.position, cut));
+
+  // A table's rows were logged under every name it had: follow renames to all of them.
+  const lineage = tableLineage(opts.tables ?? [], ddl);
+  const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineage.has(`${db}.${t}`));
   const knownTable = (db: string, t: string) =>
-    snapshot.begin.tables.some((x) => x.database === db && x.table === t) ||
-    meta.ddl.some((d) => d.ddl.statement.includes(t)) ||
-    false;
+    snapshot.begin.tables.some((x) => x.database === db && x.table === t) || meta.ddl.some((d) => d.ddl.statement.includes(t));
   for (const t of opts.tables ?? []) {
     if (!knownTable(t.database, t.table)) throw new UsageError(`table ${t.database}.${t.table} is not in the log.`);
   }
-  if (opts.database !== undefined && !snapshot.begin.createDatabases.length && !meta.ddl.length) {
+  if (opts.database !== undefined && !snapshot.begin.tables.some((x) => x.database === opts.database) && !meta.ddl.some((d) => d.ddl.statement.includes(opts.database!))) {
     throw new UsageError(`database ${opts.database} is not in the log.`);
   }
-
-  // DDL between the snapshot and the cut, in commit order: the segment boundaries.
-  const ddl: DdlEntry[] = meta.ddl.filter((d) => comparePositions(d.position, snapshot.position) > 0 && withinCut(d.position, cut));
 
   const conn = await connectMysql(opts.target, 'target', { multipleStatements: false, infile: () => { throw new Error('no stream'); } });
   const tag = randomBytes(3).toString('hex');
@@ -135,7 +134,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     let changesRead = 0;
     const partitions = await changePartitions(kafka, topics.changes);
     const needed = new Set<number>();
-    if (opts.tables) for (const t of opts.tables) needed.add(partitionFor(`${t.database}.${t.table}`, partitions));
+    if (opts.tables) for (const key of lineage) needed.add(partitionFor(key, partitions));
     else for (let p = 0; p < partitions; p++) needed.add(p);
     const snapId = snapshot.id;
     const done = new Set<number>();
@@ -274,6 +273,25 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     for (const s of scratch.values()) await conn.query(`DROP DATABASE IF EXISTS ${qid(s)}`).catch(() => undefined);
     await conn.end().catch(() => undefined);
   }
+}
+
+/** Every name the requested tables had between the snapshot and the cut ("db.table" keys). */
+export function tableLineage(tables: { database: string; table: string }[], ddl: DdlEntry[]): Set<string> {
+  const names = new Set(tables.map((t) => `${t.database}.${t.table}`));
+  const edges = ddl.flatMap((d) => renamedTables(d.ddl.statement, d.ddl.defaultDatabase));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of edges) {
+      const a = `${e.from.database}.${e.from.table}`;
+      const b = `${e.to.database}.${e.to.table}`;
+      if (names.has(a) !== names.has(b)) {
+        names.add(a);
+        names.add(b);
+        grew = true;
+      }
+    }
+  }
+  return names;
 }
 
 function splitKey(key: string): [string, string] {

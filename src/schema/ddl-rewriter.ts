@@ -150,3 +150,80 @@ export function rewriteDatabases(sql: string, nameFor: (db: string) => string): 
   }
   return toks.map((t) => t.text).join('');
 }
+
+export interface TableName {
+  database: string;
+  table: string;
+}
+
+/** Reads a possibly qualified table name at token index i; returns it and the index after it. */
+function readTableName(toks: Tok[], i: number, defaultDb: string): { name: TableName; next: number } | null {
+  const skip = (j: number) => {
+    while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;
+    return j;
+  };
+  let j = skip(i);
+  const first = toks[j] ? identName(toks[j]!) : null;
+  if (first === null) return null;
+  j++;
+  if (toks[j]?.kind === 'punct' && toks[j]!.text === '.') {
+    const k = skip(j + 1);
+    const second = toks[k] ? identName(toks[k]!) : null;
+    if (second === null) return null;
+    return { name: { database: first, table: second }, next: k + 1 };
+  }
+  return { name: { database: defaultDb, table: first }, next: j };
+}
+
+/**
+ * Table renames a statement performs: RENAME TABLE a TO b[, c TO d] and ALTER TABLE a ... RENAME
+ * [TO|AS] b. Unqualified names belong to the statement's default database.
+ */
+export function renamedTables(sql: string, defaultDb: string): { from: TableName; to: TableName }[] {
+  const toks = tokenize(sql);
+  const sig = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
+  const word = (k: number) => (sig[k]?.t.kind === 'word' ? sig[k]!.t.text.toUpperCase() : '');
+  const out: { from: TableName; to: TableName }[] = [];
+  if (word(0) === 'RENAME' && (word(1) === 'TABLE' || word(1) === 'TABLES')) {
+    let i = sig[1]!.i + 1;
+    for (;;) {
+      const a = readTableName(toks, i, defaultDb);
+      if (!a) break;
+      let j = a.next;
+      while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;
+      if (!(toks[j]?.kind === 'word' && toks[j]!.text.toUpperCase() === 'TO')) break;
+      const b = readTableName(toks, j + 1, defaultDb);
+      if (!b) break;
+      out.push({ from: a.name, to: b.name });
+      j = b.next;
+      while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;
+      if (toks[j]?.kind === 'punct' && toks[j]!.text === ',') i = j + 1;
+      else break;
+    }
+    return out;
+  }
+  let k = 0;
+  if (word(k) !== 'ALTER') return out;
+  k++;
+  while (word(k) === 'ONLINE' || word(k) === 'IGNORE') k++;
+  if (word(k) !== 'TABLE') return out;
+  const a = readTableName(toks, sig[k]!.i + 1, defaultDb);
+  if (!a) return out;
+  // A RENAME clause at top level (not RENAME COLUMN / INDEX / KEY).
+  let depth = 0;
+  for (let j = a.next; j < toks.length; j++) {
+    const t = toks[j]!;
+    if (t.kind === 'punct' && t.text === '(') depth++;
+    else if (t.kind === 'punct' && t.text === ')') depth--;
+    else if (depth === 0 && t.kind === 'word' && t.text.toUpperCase() === 'RENAME') {
+      let n = j + 1;
+      while (n < toks.length && (toks[n]!.kind === 'ws' || toks[n]!.kind === 'comment')) n++;
+      const w = toks[n]?.kind === 'word' ? toks[n]!.text.toUpperCase() : '';
+      if (w === 'COLUMN' || w === 'INDEX' || w === 'KEY') continue;
+      const b = readTableName(toks, w === 'TO' || w === 'AS' ? n + 1 : n, defaultDb);
+      if (b) out.push({ from: a.name, to: b.name });
+      break;
+    }
+  }
+  return out;
+}

@@ -62,18 +62,22 @@ afterAll(async () => {
 
 describe.each(scenarios)('scenario %s', (name) => {
   const db = `sc_${name.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}`;
-  const cuts: { name: string; time: number; oracle: Record<string, TableDump> }[] = [];
+  const cuts: { name: string; time: number; dbExists: boolean; oracle: Record<string, TableDump> }[] = [];
   const expectations: Expect = existsSync(path.join(DIR, name, 'expect.json'))
     ? JSON.parse(readFileSync(path.join(DIR, name, 'expect.json'), 'utf8'))
     : {};
   const read = (f: string) => readFileSync(path.join(DIR, name, f), 'utf8').replaceAll('{{db}}', db);
 
+  const databaseExists = async () => {
+    const [r] = await src.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db]);
+    return (r as unknown[]).length > 0;
+  };
   const run = async (file: string) => {
     for (const step of parseScript(read(file))) {
       if ('sql' in step) await work.query(step.sql);
       else {
         const time = await nextSecond();
-        cuts.push({ name: step.cut, time, oracle: await dumpDatabase(src, db) });
+        cuts.push({ name: step.cut, time, dbExists: await databaseExists(), oracle: await dumpDatabase(src, db) });
         await nextSecond();
       }
     }
@@ -85,7 +89,7 @@ describe.each(scenarios)('scenario %s', (name) => {
     const c = await pitr(['capture', '--until-caught-up']);
     expect(c.code, c.stderr).toBe(0);
     const time = await nextSecond();
-    cuts.push({ name: 'setup', time, oracle: await dumpDatabase(src, db) });
+    cuts.push({ name: 'setup', time, dbExists: true, oracle: await dumpDatabase(src, db) });
     await nextSecond();
     await run('workload.sql');
     const c2 = await pitr(['capture', '--until-caught-up']);
@@ -96,6 +100,11 @@ describe.each(scenarios)('scenario %s', (name) => {
     for (const [i, c] of cuts.entries()) {
       const into = `${db}_r${i}`;
       const r = await pitr(['restore', '--database', db, '--as-of', iso(c.time), '--into-database', into]);
+      if (!c.dbExists) {
+        expect(r.code, `cut ${c.name}: the database did not exist`).not.toBe(0);
+        expect(r.stderr).toMatch(/did not exist/);
+        continue;
+      }
       expect(r.code, `cut ${c.name}: ${r.stderr}`).toBe(0);
       const got = await dumpDatabase(dst, into);
       expect(Object.keys(got).sort(), `cut ${c.name}`).toEqual(Object.keys(c.oracle).sort());
