@@ -12,7 +12,7 @@ import type { MetaState, DdlEntry } from '../log/meta-state.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
 import { RowFolder, type Row } from './row-folder.js';
 import { applyFold, describeTable, type TableInfo } from './table-loader.js';
-import { classifyDdl, renamedTables, rewriteDatabases } from '../schema/ddl-rewriter.js';
+import { classifyDdl, identName, renamedTables, rewriteDatabases, tokenize } from '../schema/ddl-rewriter.js';
 import { connectMysql, mysqlError, qid, qualified, type Connection } from '../core/mysql-conn.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -72,6 +72,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // A table's rows were logged under every name it had: follow renames to all of them.
   const lineage = tableLineage(opts.tables ?? [], ddl);
   const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineage.has(`${db}.${t}`));
+  const restoring = (db: string, t: string) => wanted(db, t) || (opts.database !== undefined && t === opts.database);
   const knownTable = (db: string, t: string) =>
     snapshot.begin.tables.some((x) => x.database === db && x.table === t) || meta.ddl.some((d) => d.ddl.statement.includes(t));
   for (const t of opts.tables ?? []) {
@@ -213,6 +214,14 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         try {
           await conn.query(rewriteDatabases(d.statement, scratchFor));
         } catch (err) {
+          // Tables outside capture's --tables filter have DDL in the log but no definition in the
+          // snapshot: their statements may fail here, harmlessly, unless they touch what we restore.
+          const errno = (err as { errno?: number }).errno;
+          if (errno !== undefined && MISSING_OBJECT_ERRORS.has(errno) && !mentionsAny(d.statement, d.defaultDatabase, restoring)) {
+            log.debug({ statement: d.statement.slice(0, 200), errno }, 'skipped DDL of a table outside the restore');
+            await flushSegment(k + 1);
+            continue;
+          }
           throw mysqlError(err, `replaying DDL at ${formatPosition(ddl[k]!.position, basename)} ("${d.statement.slice(0, 80)}") failed`);
         }
       }
@@ -292,6 +301,21 @@ export function tableLineage(tables: { database: string; table: string }[], ddl:
     }
   }
   return names;
+}
+
+/** No such table / database, or already exists: what DDL of uncaptured tables runs into. */
+const MISSING_OBJECT_ERRORS = new Set([1146, 1049, 1051, 1050, 1007, 1008, 1091, 1054]);
+
+/** Whether a statement names any of the tables (or, for "db.*" entries, databases) being restored. */
+function mentionsAny(sql: string, defaultDb: string, restoring: (db: string, t: string) => boolean): boolean {
+  const toks = tokenize(sql);
+  for (let i = 0; i < toks.length; i++) {
+    const name = identName(toks[i]!);
+    if (name === null) continue;
+    if (restoring(defaultDb, name)) return true;
+    if (toks[i + 1]?.text === '.' && toks[i + 2] && identName(toks[i + 2]!) !== null && restoring(name, identName(toks[i + 2]!)!)) return true;
+  }
+  return false;
 }
 
 function splitKey(key: string): [string, string] {
