@@ -5,6 +5,7 @@ import { registerStackCommand } from './stack-command.js';
 import { registerCaptureCommand } from './capture-command.js';
 import { registerRestoreCommand } from './restore-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerGuardCommand } from './guard-command.js';
 import { registerHistoryCommand } from './history-command.js';
 import { registerDiffCommand } from './diff-command.js';
 import { registerQueryCommand } from './query-command.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerCaptureCommand(program);
   registerRestoreCommand(program);
   registerDemoCommand(program);
+  registerGuardCommand(program);
   registerHistoryCommand(program);
   registerDiffCommand(program);
   registerQueryCommand(program);

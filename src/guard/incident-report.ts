@@ -1,0 +1,107 @@
+// What guard says about an incident: the copy's name (table and cut), the JSON line, the human
+// form, and the exact commands to restore the table elsewhere or put it back. Pure.
+import { createHash } from 'node:crypto';
+import { formatGtid, type Gtid } from '../core/gtid.js';
+import { formatPosition } from '../core/position.js';
+import type { TableRef } from './ddl-effects.js';
+import type { Incident } from './incident-detector.js';
+
+const MAX_IDENT = 64;
+
+/** `shop__orders__0_1_1234`: table and cut, shortened with a hash when over MariaDB's 64 characters. */
+export function copyName(t: TableRef, g: Gtid): string {
+  const cut = `__${g.domain}_${g.serverId}_${g.seq}`;
+  const full = `${t.database}__${t.table}${cut}`;
+  if (full.length <= MAX_IDENT) return full;
+  const hash = createHash('sha256').update(`${t.database}.${t.table}`).digest('hex').slice(0, 8);
+  return `${full.slice(0, MAX_IDENT - cut.length - hash.length - 1)}_${hash}${cut}`;
+}
+
+export interface ReportContext {
+  /** Recovery database the copies go to. */
+  intoDatabase: string;
+  /** Where copies live and where "restore elsewhere" points, without password (mysql://user@host:port). */
+  recoveryUrl: string;
+  /** The source, without password, for "put it back"; a placeholder when unknown. */
+  sourceUrl?: string;
+  /** Binlog basename for positions ("mariadb-bin"). */
+  binlogBasename?: string;
+}
+
+export interface IncidentReport {
+  table: string;
+  cause: string;
+  gtid: string;
+  time: string;
+  rows: number | null;
+  into: string;
+  statement?: string;
+  detail: string;
+  position: string;
+  /** Rows in the copy. */
+  copied?: number;
+  /** Seconds from the destructive commit (source clock) to the copy being in place. */
+  recoveredAfter?: number;
+  restore: { elsewhere: string; putBack: string; sql?: string };
+  /** Set when the copy could not be made. */
+  error?: string;
+  /** Set when the incident was found and recovered before (--from-start over a known incident). */
+  known?: boolean;
+}
+
+const sh = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const q = (s: string): string => '`' + s.replace(/`/g, '``') + '`';
+
+export function buildReport(
+  inc: Incident,
+  ctx: ReportContext,
+  outcome: { copied?: number; finishedAt?: number; error?: string; known?: boolean } = {},
+): IncidentReport {
+  const name = copyName(inc.table, inc.gtid);
+  const g = formatGtid(inc.gtid);
+  const table = `${inc.table.database}.${inc.table.table}`;
+  const source = ctx.sourceUrl ?? 'mysql://USER@SOURCE-HOST:3306';
+  const what = inc.database !== undefined ? `--database ${sh(inc.database)}` : `--table ${sh(table)}`;
+  const gone = inc.cause === 'DROP TABLE' || inc.cause === 'DROP DATABASE';
+  const restore: IncidentReport['restore'] = {
+    elsewhere: `pitr restore ${what} --before-gtid ${g} --target ${sh(ctx.recoveryUrl)} --into-database ${sh(`${ctx.intoDatabase}_${inc.gtid.seq}`)}`,
+    putBack: `pitr restore ${what} --before-gtid ${g} --target ${sh(source)}${gone ? '' : ' --replace'}`,
+  };
+  const copy = `${q(ctx.intoDatabase)}.${q(name)}`;
+  const live = `${q(inc.table.database)}.${q(inc.table.table)}`;
+  if (gone) restore.sql = `RENAME TABLE ${copy} TO ${live}  -- when the copy is on the source server`;
+  else if (inc.cause === 'DELETE') restore.sql = `INSERT IGNORE INTO ${live} SELECT * FROM ${copy}  -- re-adds the deleted rows when the copy is on the source server`;
+  else if (inc.cause === 'UPDATE' || inc.cause === 'DELETE and UPDATE') restore.sql = `REPLACE INTO ${live} SELECT * FROM ${copy}  -- puts every row back as it was when the copy is on the source server`;
+  const r: IncidentReport = {
+    table,
+    cause: inc.cause,
+    gtid: g,
+    time: new Date(inc.commitTime * 1000).toISOString().replace('.000Z', 'Z'),
+    rows: inc.rows ?? null,
+    into: `${ctx.intoDatabase}.${name}`,
+    ...(inc.statement !== undefined ? { statement: inc.statement } : {}),
+    detail: inc.detail,
+    position: formatPosition(inc.position, ctx.binlogBasename ?? 'binlog'),
+    restore,
+  };
+  if (outcome.copied !== undefined) r.copied = outcome.copied;
+  if (outcome.finishedAt !== undefined) r.recoveredAfter = Math.max(0, Math.round((outcome.finishedAt / 1000 - inc.commitTime) * 10) / 10);
+  if (outcome.error !== undefined) r.error = outcome.error;
+  if (outcome.known) r.known = true;
+  return r;
+}
+
+/** The report for a person at a terminal. */
+export function humanReport(r: IncidentReport): string {
+  const lines = [
+    `INCIDENT ${r.cause} on ${r.table} at ${r.time} (GTID ${r.gtid}, ${r.position})${r.known ? ' [recovered before]' : ''}`,
+    `  what:      ${r.detail}${r.rows !== null ? ` (${r.rows} rows affected)` : ''}`,
+  ];
+  if (r.statement) lines.push(`  statement: ${r.statement.length > 200 ? `${r.statement.slice(0, 200)}...` : r.statement}`);
+  if (r.error) lines.push(`  copy:      FAILED: ${r.error}`);
+  else lines.push(`  copy:      ${r.into}${r.copied !== undefined ? ` (${r.copied} rows, as it stood just before)` : ''}${r.recoveredAfter !== undefined ? `, ready ${r.recoveredAfter} s after the commit` : ''}`);
+  lines.push(`  elsewhere: ${r.restore.elsewhere}`);
+  lines.push(`  put back:  ${r.restore.putBack}`);
+  if (r.restore.sql) lines.push(`  or SQL:    ${r.restore.sql}`);
+  return lines.join('\n') + '\n';
+}
