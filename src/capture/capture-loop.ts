@@ -65,6 +65,8 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
 
   const appender = new LogAppender(kafka, transactionalId(opts.sourceId));
   await appender.connect();
+  // Every record extends its partition's hash chain: start from the heads already in the log.
+  await appender.loadChainHeads([topics.changes, topics.meta]);
   const result: CaptureResult = { transactions: 0, rowChanges: 0, snapshotRows: 0, seconds: 0 };
   const wrap = (body: Omit<RecordMsg, 'version' | 'sourceId'>): Buffer =>
     encodeRecord({ version: RECORD_VERSION, sourceId: opts.sourceId, ...body });
@@ -225,22 +227,28 @@ async function streamBinlog(
   process.once('SIGTERM', stop);
   opts.signal?.addEventListener('abort', stop);
   try {
+    // Extends the log's coverage to the source's clock when nothing is pending: every commit up to
+    // the previous second is then in the log (a commit stamped with the current second may still be
+    // in flight).
+    const heartbeat = async () => {
+      const head = await sourceHead(opts.source);
+      if (gtidPosCovers(resume.gtidPos, head.gtidPos) && head.now - 1 > resume.time) await flush(head.now - 1);
+    };
     for (;;) {
       if (failure) throw failure;
       if (pendingRows >= 20000 || pending.length >= 2000) await flush();
       else await new Promise((r) => setTimeout(r, interval));
       if (pending.length) await flush();
-      const now = Date.now();
       const idle = !builder.inTransaction && pending.length === 0;
-      if (idle && (target || now - lastHeartbeat >= 1000 || stopping)) {
-        // Caught up with the source's binlog end as of `head.now`: every commit up to the previous
-        // second is in the log (a commit stamped `now` may still be in flight).
-        const head = await sourceHead(opts.source);
-        if (gtidPosCovers(resume.gtidPos, head.gtidPos)) {
-          if (head.now - 1 > resume.time || now - lastHeartbeat >= 1000) await flush(head.now - 1);
-          lastHeartbeat = now;
-          if (target && gtidPosCovers(resume.gtidPos, target.gtidPos)) break;
-        }
+      if (target && gtidPosCovers(resume.gtidPos, target.gtidPos)) {
+        // Everything written before start is in the log; later writes may keep coming.
+        if (idle) await heartbeat();
+        break;
+      }
+      const now = Date.now();
+      if (idle && (now - lastHeartbeat >= 1000 || stopping)) {
+        await heartbeat();
+        lastHeartbeat = now;
       }
       if (stopping && idle) break;
     }

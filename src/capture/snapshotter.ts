@@ -70,6 +70,9 @@ export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: 
   }
 }
 
+/** Rows per primary-key range read in a snapshot: bounds memory whatever the table's size. */
+export const SNAPSHOT_CHUNK_ROWS = 20_000;
+
 async function snapshotTable(
   conn: Awaited<ReturnType<typeof connectMysql>>,
   db: string,
@@ -82,32 +85,26 @@ async function snapshotTable(
     'SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     [db, table],
   );
-  const select = (cols as { name: string; type: string }[])
+  const columnList = cols as { name: string; type: string }[];
+  const select = columnList
     .map(({ name, type }) => {
       const width = STORED_BYTES[type.toLowerCase()];
       return width ? `CAST(${qid(name)} AS BINARY(${width})) AS ${qid(name)}` : qid(name);
     })
     .join(', ');
-  // Stream rows as raw bytes (no driver conversion) and encode them exactly.
-  const raw = (conn as unknown as { connection: import('mysql2').Connection }).connection;
-  const query = raw.query({ sql: `SELECT ${select || '*'} FROM ${qualified(db, table)}`, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never);
-  const stream = query.stream({ highWaterMark: 1000 });
-  let fields: FieldPacket[] = [];
+  const [pk] = await conn.query(
+    `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`,
+    [db, table],
+  );
+  const keyColumns = (pk as { name: string }[]).map((r) => r.name);
+  const from = `SELECT ${select || '*'} FROM ${qualified(db, table)}`;
+
   let columns: string[] = [];
-  query.on('fields', (f: FieldPacket[]) => {
-    fields = f;
-    columns = f.map((x) => x.name);
-  });
   let chunk: RowMsg[] = [];
   let bytes = 0;
   let total = 0;
-  for await (const row of stream as AsyncIterable<Record<string, Buffer | null>>) {
-    const values = fields.map((f) => {
-      const v = row[f.name] ?? null;
-      const binary = (f as unknown as { characterSet: number }).characterSet === BINARY_CHARSET;
-      const type = (f as unknown as { columnType: number }).columnType;
-      return encodeSnapshotValue(v === null ? null : binary ? v : v.toString('utf8'), type, binary);
-    });
+  const emit = async (values: RowMsg['values']) => {
     chunk.push({ values });
     bytes += rowSize(values);
     total++;
@@ -116,7 +113,81 @@ async function snapshotTable(
       chunk = [];
       bytes = 0;
     }
+  };
+
+  if (!keyColumns.length) {
+    // No primary key: one streamed scan (still one consistent snapshot, memory bounded by backpressure).
+    await streamRows(conn, from, [], (names) => (columns = names), emit);
+  } else {
+    // Key ranges in primary-key order, all inside the one consistent-snapshot transaction: memory
+    // stays bounded and the rows reach the log in key order (the order restore loads them in).
+    const order = keyColumns.map(qid).join(', ');
+    let after: (string | Buffer)[] | null = null;
+    let lastBinary = new Map<string, boolean>();
+    for (;;) {
+      const where: string = after ? ` WHERE ${keyAfter(keyColumns)}` : '';
+      const params: (string | Buffer)[] = after ? keyParams(after) : [];
+      let last: Record<string, Buffer | null> | null = null;
+      let n = 0;
+      await streamRows(conn, `${from}${where} ORDER BY ${order} LIMIT ${SNAPSHOT_CHUNK_ROWS}`, params, (names) => (columns = names), async (values, row, binary) => {
+        last = row;
+        n++;
+        await emit(values);
+        lastBinary = binary;
+      });
+      if (n < SNAPSHOT_CHUNK_ROWS || !last) break;
+      const lastRow: Record<string, Buffer | null> = last;
+      after = keyColumns.map((c) => {
+        const v = lastRow[c]!;
+        return lastBinary.get(c) ? v : v.toString('utf8');
+      });
+    }
   }
   if (chunk.length || total === 0) await sink.rows(db, table, columns, chunk);
   return total;
+}
+
+/** WHERE clause for "key greater than the last one read", expanded so the range optimizer uses the key. */
+function keyAfter(keyColumns: string[]): string {
+  const ors: string[] = [];
+  for (let i = 0; i < keyColumns.length; i++) {
+    const eqs = keyColumns.slice(0, i).map((c) => `${qid(c)} = ?`);
+    ors.push(`(${[...eqs, `${qid(keyColumns[i]!)} > ?`].join(' AND ')})`);
+  }
+  return ors.join(' OR ');
+}
+
+function keyParams(after: (string | Buffer)[]): (string | Buffer)[] {
+  const out: (string | Buffer)[] = [];
+  for (let i = 0; i < after.length; i++) out.push(...after.slice(0, i), after[i]!);
+  return out;
+}
+
+/** Streams a query's rows as raw bytes and hands over the column names, then each row's exact encoding. */
+async function streamRows(
+  conn: Awaited<ReturnType<typeof connectMysql>>,
+  sql: string,
+  params: (string | Buffer)[],
+  onFields: (names: string[]) => void,
+  onRow: (values: RowMsg['values'], raw: Record<string, Buffer | null>, binary: Map<string, boolean>) => Promise<void>,
+): Promise<void> {
+  const rawConn = (conn as unknown as { connection: import('mysql2').Connection }).connection;
+  const query = rawConn.query({ sql, values: params, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never);
+  const stream = query.stream({ highWaterMark: 1000 });
+  let fields: FieldPacket[] = [];
+  let binary = new Map<string, boolean>();
+  query.on('fields', (f: FieldPacket[]) => {
+    fields = f;
+    binary = new Map(f.map((x) => [x.name, (x as unknown as { characterSet: number }).characterSet === BINARY_CHARSET]));
+    onFields(f.map((x) => x.name));
+  });
+  for await (const row of stream as AsyncIterable<Record<string, Buffer | null>>) {
+    const values = fields.map((f) => {
+      const v = row[f.name] ?? null;
+      const isBinary = binary.get(f.name)!;
+      const type = (f as unknown as { columnType: number }).columnType;
+      return encodeSnapshotValue(v === null ? null : isBinary ? v : v.toString('utf8'), type, isBinary);
+    });
+    await onRow(values, row, binary);
+  }
 }

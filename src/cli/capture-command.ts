@@ -25,6 +25,7 @@ export function registerCaptureCommand(program: Command): void {
     .option('--tables <list>', 'only these tables: db.t,db2.* (default: every user database)')
     .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE or the local stack)')
     .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
+    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
     .option('--source-id <id>', 'log name of this source (default: main)')
     .option('--server-id <n>', 'replica server id presented to the source', (v) => Number(v))
     .option('--json', 'print the summary as JSON')

@@ -10,6 +10,7 @@ import { registerHistoryCommand } from './history-command.js';
 import { registerDiffCommand } from './diff-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerFlashbackCommand } from './flashback-command.js';
+import { registerVerifyCommand } from './verify-command.js';
 import { PitrError, redact } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDiffCommand(program);
   registerQueryCommand(program);
   registerFlashbackCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

@@ -42,6 +42,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--replace', 'replace tables that already exist in the target')
     .option('--target <url>', 'target server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
+    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
     .option('--source-id <id>', 'log name of the source (default: main)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: RestoreFlags) => {

@@ -1,4 +1,5 @@
-// Adapter over kafkajs: authenticated clients per principal, a transactional appender, and a reader
+// Adapter over kafkajs: authenticated clients per principal, a transactional appender that hash-chains every
+// record (integrity-chain.ts), the chain heads at capture start, and a reader
 // that reads partitions from an offset up to the end as it stood when reading began. The only
 // files that import kafkajs are this one and provision.ts.
 import kafkajs from 'kafkajs';
@@ -9,6 +10,7 @@ const { Kafka: KafkaCtor, logLevel } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
 import { ConnectionError, PitrError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { linkHeaders, nextLink, parseLinkHeaders, type ChainHead, type ChainHeads } from './integrity-chain.js';
 
 // kafkajs logs to stdout by default, which would corrupt `--json` output: route it through pino (stderr).
 function pinoLogCreator() {
@@ -67,8 +69,14 @@ export interface OutMessage {
 /** Capture's producer: idempotent and transactional, so each source transaction lands exactly once. */
 export class LogAppender {
   private producer: Producer;
+  /** Chain heads per topic and partition as committed; undefined until loaded (or after an uncertain commit). */
+  private heads: ChainHeads | undefined;
+  private chainTopics: string[] = [];
 
-  constructor(kafka: Kafka, transactionalId: string) {
+  constructor(
+    private readonly kafka: Kafka,
+    transactionalId: string,
+  ) {
     this.producer = kafka.producer({
       idempotent: true,
       transactionalId,
@@ -86,23 +94,57 @@ export class LogAppender {
     }
   }
 
-  /** Writes all messages atomically: either every one becomes visible to read_committed readers or none. */
+  /**
+   * Reads the chain heads of `topics` from the log. Call after connect(): connecting fences and aborts any
+   * transaction a previous capture left open, so what is read is final.
+   */
+  async loadChainHeads(topics: string[]): Promise<void> {
+    this.chainTopics = [...topics];
+    this.heads = await readChainHeads(this.kafka, topics);
+  }
+
+  /**
+   * Writes all messages atomically: either every one becomes visible to read_committed readers or none. Each
+   * message gets the next link of its partition's hash chain (headers pitr-seq, pitr-hash).
+   */
   async appendAtomically(messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    if (!this.heads) {
+      if (!this.chainTopics.length) throw new PitrError('the capture producer appends before its chain heads were loaded (loadChainHeads).');
+      this.heads = await readChainHeads(this.kafka, this.chainTopics);
+    }
+    // Links are computed on a copy: the in-memory heads only move once Kafka committed the transaction.
+    const next = new Map<string, Map<number, ChainHead>>();
+    const headOf = (topic: string, partition: number): ChainHead | undefined =>
+      next.get(topic)?.get(partition) ?? this.heads!.get(topic)?.get(partition);
     let tx: Transaction | undefined;
+    let aborted = false;
     try {
-      tx = await this.producer.transaction();
-      const byTopic = new Map<string, { partition: number; key: string; value: Buffer }[]>();
+      const byTopic = new Map<string, { partition: number; key: string; value: Buffer; headers: Record<string, Buffer> }[]>();
       for (const m of messages) {
+        const link = nextLink(headOf(m.topic, m.partition), m.topic, m.partition, m.key, m.value);
+        let t = next.get(m.topic);
+        if (!t) next.set(m.topic, (t = new Map()));
+        t.set(m.partition, link);
         let list = byTopic.get(m.topic);
         if (!list) byTopic.set(m.topic, (list = []));
-        list.push({ partition: m.partition, key: m.key, value: m.value });
+        list.push({ partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) });
       }
+      tx = await this.producer.transaction();
       await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       await tx.commit();
     } catch (err) {
-      if (tx && tx.isActive()) await tx.abort().catch(() => undefined);
+      if (tx && tx.isActive()) aborted = await tx.abort().then(() => true, () => false);
+      else aborted = !tx;
+      // Aborted (or never begun): the heads stay as they were. Otherwise the commit's outcome is unknown: read
+      // the heads from the log again before the next append rather than guess.
+      if (!aborted) this.heads = undefined;
       throw kafkaError(err, 'writing to the log failed');
+    }
+    for (const [topic, parts] of next) {
+      let t = this.heads.get(topic);
+      if (!t) this.heads.set(topic, (t = new Map()));
+      for (const [p, link] of parts) t.set(p, link);
     }
   }
 
@@ -111,11 +153,81 @@ export class LogAppender {
   }
 }
 
+/**
+ * The last committed chain link of every partition of `topics` (read_committed). A partition's tail may end in
+ * transaction markers and aborted batches, which take offsets but hold no readable record: look back a few
+ * offsets, then further, until a chained record turns up or the partition's start is reached.
+ */
+export async function readChainHeads(kafka: Kafka, topics: string[]): Promise<ChainHeads> {
+  const heads: ChainHeads = new Map();
+  const admin = kafka.admin();
+  await admin.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
+  });
+  const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+  try {
+    for (const t of topics) {
+      try {
+        ends.set(t, await partitionEnds(admin, t));
+      } catch (err) {
+        throw kafkaError(err, `could not read the offsets of topic ${t}`);
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  for (const topic of topics) {
+    const found = new Map<number, ChainHead>();
+    heads.set(topic, found);
+    // Partitions still searched, and how far back from the end the next read starts.
+    let open = [...ends.get(topic)!].filter(([, e]) => e.high > e.low).map(([p]) => p);
+    let back = 8n;
+    while (open.length) {
+      const from = new Map<number, bigint>();
+      const stopAt = new Map<number, bigint>();
+      for (const p of open) {
+        const e = ends.get(topic)!.get(p)!;
+        const start = e.high - back > e.low ? e.high - back : e.low;
+        from.set(p, start);
+        stopAt.set(p, start);
+      }
+      const last = new Map<number, ChainHead>();
+      await readPartitions(kafka, topic, {
+        partitions: open,
+        from,
+        groupPrefix: 'pitr-capture-heads',
+        onMessages: (p, msgs) => {
+          for (const m of msgs) {
+            const link = parseLinkHeaders(m.headers);
+            // Records without a link (written by something else than capture) do not move the chain.
+            if (typeof link !== 'string') last.set(p, link);
+          }
+        },
+      });
+      for (const [p, link] of last) found.set(p, link);
+      open = open.filter((p) => !last.has(p) && stopAt.get(p)! > ends.get(topic)!.get(p)!.low);
+      back *= 16n;
+    }
+  }
+  return heads;
+}
+
 export interface ReadMessage {
   partition: number;
   offset: bigint;
   key: string;
   value: Buffer;
+  /** Kafka headers (pitr-seq and pitr-hash on records capture wrote). */
+  headers: Record<string, Buffer | undefined>;
+}
+
+function headerBuffers(h: KafkaMessage['headers']): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    const one = Array.isArray(v) ? v[0] : v;
+    out[k] = one === undefined ? undefined : Buffer.isBuffer(one) ? one : Buffer.from(one, 'utf8');
+  }
+  return out;
 }
 
 export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
@@ -203,7 +315,13 @@ export async function readPartitions(
         for (const m of batch.messages as KafkaMessage[]) {
           const off = BigInt(m.offset);
           if (off >= end) break;
-          msgs.push({ partition: p, offset: off, key: m.key ? m.key.toString('utf8') : '', value: m.value ?? Buffer.alloc(0) });
+          msgs.push({
+            partition: p,
+            offset: off,
+            key: m.key ? m.key.toString('utf8') : '',
+            value: m.value ?? Buffer.alloc(0),
+            headers: headerBuffers(m.headers),
+          });
         }
         if (!isRunning() || isStale()) return;
         if (msgs.length) {
