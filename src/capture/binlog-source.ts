@@ -82,6 +82,15 @@ export class BinlogSource {
     });
   }
 
+  /** Stops reading from the server's socket (backpressure); events already parsed still arrive. */
+  pause(): void {
+    (this.z as unknown as { connection?: { pause(): void } } | null)?.connection?.pause();
+  }
+
+  resume(): void {
+    (this.z as unknown as { connection?: { resume(): void } } | null)?.connection?.resume();
+  }
+
   stop(): Promise<void> {
     const z = this.z;
     this.z = null;

@@ -23,13 +23,16 @@ export function registerCaptureCommand(program: Command): void {
     .description('tail the source binlog into the append-only Kafka log (snapshot on first start)')
     .option('--until-caught-up', 'exit 0 once everything written to the source before start is in the log')
     .option('--tables <list>', 'only these tables: db.t,db2.* (default: every user database)')
+    .option('--resnapshot', 'if the binlog needed to resume was purged: record the gap in the log and take a fresh snapshot')
+    .option('--memory-cap <MB>', 'resident memory cap; above it capture pauses reading the binlog (default 256)', (v) => Number(v))
     .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE or the local stack)')
     .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
     .option('--source-id <id>', 'log name of this source (default: main)')
     .option('--server-id <n>', 'replica server id presented to the source', (v) => Number(v))
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: ConnectionFlags & { untilCaughtUp?: boolean; tables?: string; serverId?: number; json?: boolean }) => {
+    .action(async (opts: ConnectionFlags & { untilCaughtUp?: boolean; tables?: string; serverId?: number; json?: boolean; resnapshot?: boolean; memoryCap?: number }) => {
+      if (opts.memoryCap !== undefined && !(opts.memoryCap >= 64)) throw new UsageError('--memory-cap takes a number of megabytes, at least 64.');
       const conn = resolveConnections(opts);
       const res = await runCapture({
         source: await conn.source(),
@@ -37,6 +40,8 @@ export function registerCaptureCommand(program: Command): void {
         sourceId: conn.sourceId,
         filter: parseTableFilter(opts.tables),
         untilCaughtUp: opts.untilCaughtUp,
+        resnapshot: opts.resnapshot,
+        memoryCapBytes: opts.memoryCap ? opts.memoryCap * 1024 * 1024 : undefined,
         serverId: opts.serverId,
       });
       const rate = res.seconds > 0 ? Math.round((res.rowChanges + res.snapshotRows) / res.seconds) : 0;

@@ -2,6 +2,8 @@
 // in the manner of gh-ost's BinlogCoordinates: commit order is binlog order.
 
 export interface Position {
+  /** Source generation (failovers so far); absent means 0. Compared first. */
+  epoch?: number;
   /** Numeric suffix of the binlog file (mariadb-bin.000007 -> 7). */
   fileSeq: number;
   /** End position of the commit event in that file. */
@@ -14,11 +16,13 @@ export function position(fileSeq: number, endPos: number): Position {
 
 /** Total order of positions: negative when a is earlier, 0 when equal, positive when later. */
 export function comparePositions(a: Position, b: Position): number {
+  const e = (a.epoch ?? 0) - (b.epoch ?? 0);
+  if (e !== 0) return e;
   return a.fileSeq !== b.fileSeq ? a.fileSeq - b.fileSeq : a.endPos - b.endPos;
 }
 
 export function formatPosition(p: Position, basename = 'binlog'): string {
-  return `${basename}.${String(p.fileSeq).padStart(6, '0')}:${p.endPos}`;
+  return `${p.epoch ? `epoch ${p.epoch} ` : ''}${basename}.${String(p.fileSeq).padStart(6, '0')}:${p.endPos}`;
 }
 
 /** Sequence number of a binlog file name: "mariadb-bin.000012" -> 12. */

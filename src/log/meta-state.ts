@@ -1,7 +1,7 @@
 // Folds the meta topic (snapshots, DDL, transaction index) into what capture and restore need:
 // the resume point, the coverage window, the commit-order index of transactions, the DDL history.
 // Pure: records in, state out.
-import type { DdlMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
+import type { DdlMsg, GapMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
 import { fromPositionMsg, toBigInt, toNumber } from './record-codec.js';
 import { comparePositions, type Position } from '../core/position.js';
 import type { Gtid } from '../core/gtid.js';
@@ -23,6 +23,19 @@ export interface ResumeState {
   position: Position;
   gtidPos: string;
   time: number;
+  sourceServer: string;
+}
+
+export interface GapInfo {
+  gap: GapMsg;
+  /** Last position the log holds before the gap. */
+  after: Position;
+}
+
+/** A stretch of source time every cut inside of which the log can restore. */
+export interface CoverageWindow {
+  from: number;
+  to: number;
 }
 
 export class MetaState {
@@ -35,6 +48,8 @@ export class MetaState {
   readonly txnDomain: number[] = [];
   readonly txnServer: number[] = [];
   readonly txnSeq: bigint[] = [];
+  readonly txnEpoch: number[] = [];
+  readonly gaps: GapInfo[] = [];
   resume: ResumeState | undefined;
   /** Latest source time up to which every commit is in the log. */
   coveredUntil = 0;
@@ -50,8 +65,10 @@ export class MetaState {
       if (s) {
         s.end = rec.snapshotEnd;
         // Only a complete snapshot extends what the log covers.
-        if (!this.resume) this.coveredUntil = Math.max(this.coveredUntil, s.begin.time);
+        this.coveredUntil = Math.max(this.coveredUntil, s.begin.time);
       }
+    } else if (rec.gap) {
+      this.gaps.push({ gap: rec.gap, after: fromPositionMsg(rec.gap.after) });
     } else if (rec.ddl) {
       this.ddl.push({ ddl: rec.ddl, position: fromPositionMsg(rec.ddl.position) });
     } else if (rec.txnIndex) {
@@ -63,9 +80,16 @@ export class MetaState {
         this.txnDomain.push(t.domain[i]!);
         this.txnServer.push(t.serverId[i]!);
         this.txnSeq.push(toBigInt(t.seq[i]));
+        this.txnEpoch.push(t.epoch ?? 0);
         if (t.commitTime[i]! > this.coveredUntil) this.coveredUntil = t.commitTime[i]!;
       }
-      this.resume = { binlogFile: t.binlogFile, position: fromPositionMsg(t.resume), gtidPos: t.gtidPos, time: t.time };
+      this.resume = {
+        binlogFile: t.binlogFile,
+        position: fromPositionMsg(t.resume),
+        gtidPos: t.gtidPos,
+        time: t.time,
+        sourceServer: t.sourceServer ?? '',
+      };
       if (t.time > this.coveredUntil) this.coveredUntil = t.time;
     }
   }
@@ -75,7 +99,33 @@ export class MetaState {
   }
 
   txnPosition(i: number): Position {
-    return { fileSeq: this.txnFile[i]!, endPos: this.txnPos[i]! };
+    const epoch = this.txnEpoch[i] ?? 0;
+    return epoch ? { epoch, fileSeq: this.txnFile[i]!, endPos: this.txnPos[i]! } : { fileSeq: this.txnFile[i]!, endPos: this.txnPos[i]! };
+  }
+
+  /**
+   * The stretches of time the log can restore: from the first complete snapshot to the first gap,
+   * then from the first complete snapshot after each gap to the next gap or the end.
+   */
+  coverageWindows(): CoverageWindow[] {
+    const snaps = this.completeSnapshots();
+    if (!snaps.length) return [];
+    const out: CoverageWindow[] = [];
+    let from: number | undefined = snaps[0]!.begin.time;
+    let startPos = snaps[0]!.position;
+    for (const g of this.gaps) {
+      if (comparePositions(g.after, startPos) < 0) continue;
+      if (from !== undefined) out.push({ from, to: g.gap.afterTime });
+      const next = snaps.find((s) => comparePositions(s.position, g.after) > 0);
+      if (!next) {
+        from = undefined;
+        break;
+      }
+      from = next.begin.time;
+      startPos = next.position;
+    }
+    if (from !== undefined) out.push({ from, to: Math.max(from, this.coveredUntil) });
+    return out;
   }
 
   /** Index of the transaction with this GTID, or -1. */

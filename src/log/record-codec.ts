@@ -65,9 +65,330 @@ export function toBigInt(v: Int64 | undefined | null): bigint {
 }
 
 export function fromPositionMsg(p: PositionMsg | undefined | null): Position {
-  return { fileSeq: p?.fileSeq ?? 0, endPos: toNumber(p?.endPos) };
+  const epoch = p?.epoch ?? 0;
+  return epoch ? { epoch, fileSeq: p?.fileSeq ?? 0, endPos: toNumber(p?.endPos) } : { fileSeq: p?.fileSeq ?? 0, endPos: toNumber(p?.endPos) };
 }
 
 export function toPositionMsg(p: Position): PositionMsg {
-  return { fileSeq: p.fileSeq, endPos: p.endPos };
+  return p.epoch ? { fileSeq: p.fileSeq, endPos: p.endPos, epoch: p.epoch } : { fileSeq: p.fileSeq, endPos: p.endPos };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay hot path: a zero-copy view of row-carrying records (ChangeBatch, SnapshotRows) that reads
+// the protobuf wire format directly, without building message objects. Restore folds millions of
+// row images; materializing them as protobufjs objects (one per Value, Long per integer) made
+// decoding and garbage collection dominate. Same format as decodeRecord, see log.proto.
+
+/** Value kinds as their field numbers in pitr.v1.Value. */
+export const ValueField = { Null: 1, Int: 2, Uint: 3, Double: 4, Float: 5, Decimal: 6, Temporal: 7, Text: 8, Json: 9, Bytes: 10, Bit: 11 } as const;
+export type ValueField = (typeof ValueField)[keyof typeof ValueField];
+
+/** Receives the values of one row image in column order. */
+export interface ValueVisitor {
+  /** SQL NULL (also a Value with no field set). */
+  null(): void;
+  /** Integer kinds: int (signed), uint, bit; the value as number when exact, else bigint. */
+  integer(v: number | bigint): void;
+  double(v: number): void;
+  float(v: number): void;
+  /** Length-delimited kinds: raw bytes buf[start, end) (UTF-8 text for text-like kinds). */
+  bytes(field: ValueField, buf: Buffer, start: number, end: number): void;
+}
+
+/** A row-carrying record, its images left in the buffer. */
+export interface RowRecordView {
+  buf: Buffer;
+  kind: 'change' | 'snapshotRows';
+  database: string;
+  table: string;
+  columns: string[];
+  position: Position;
+  /** SnapshotRows only. */
+  snapshotId: string;
+  /** Per row change (or snapshot row, as an INSERT): op, before [start,end), after [start,end); -1 when absent. */
+  ops: number[];
+  ranges: number[];
+}
+
+const OP_INSERT = 1;
+
+class Wire {
+  pos: number;
+  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+    this.pos = start;
+  }
+  /** Varint up to 2^53 as a number (lengths, tags, enums, small ints). */
+  uint(): number {
+    const b = this.buf;
+    let x = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const c = b[this.pos++]!;
+      x += (c & 0x7f) * mul;
+      if (c < 0x80) return x;
+      mul *= 128;
+    }
+    throw new Error('varint too long');
+  }
+  /** Full 64-bit varint as (lo, hi) halves. */
+  uint64(out: Uint32Array): void {
+    const b = this.buf;
+    let lo = 0;
+    let hi = 0;
+    let i = 0;
+    for (; i < 4; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const c = b[this.pos++]!;
+      lo = (lo | ((c & 0x7f) << (i * 7))) >>> 0;
+      if (c < 0x80) {
+        out[0] = lo;
+        out[1] = 0;
+        return;
+      }
+    }
+    // 5th byte: 4 bits to lo, 3 bits to hi.
+    if (this.pos >= this.end) throw new Error('truncated varint');
+    let c = b[this.pos++]!;
+    lo = (lo | ((c & 0x0f) << 28)) >>> 0;
+    hi = (c & 0x7f) >> 4;
+    if (c >= 0x80) {
+      for (i = 0; i < 5; i++) {
+        if (this.pos >= this.end) throw new Error('truncated varint');
+        c = b[this.pos++]!;
+        hi = (hi | ((c & 0x7f) << (i * 7 + 3))) >>> 0;
+        if (c < 0x80) break;
+      }
+      if (c >= 0x80) throw new Error('varint too long');
+    }
+    out[0] = lo;
+    out[1] = hi;
+  }
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        while (this.buf[this.pos++]! >= 0x80) if (this.pos > this.end) throw new Error('truncated varint');
+        break;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2: {
+        const n = this.uint();
+        this.pos += n;
+        break;
+      }
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new Error(`wire type ${wireType} not expected`);
+    }
+    if (this.pos > this.end) throw new Error('truncated field');
+  }
+  /** Length of a length-delimited field; leaves pos at its start. */
+  len(): number {
+    const n = this.uint();
+    if (this.pos + n > this.end) throw new Error('truncated field');
+    return n;
+  }
+  str(): string {
+    const n = this.len();
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}
+
+const half = new Uint32Array(2);
+const TWO32 = 4294967296;
+
+let positionType: protobuf.Type | undefined;
+/** Positions decode through protobufjs (one per record, not per row): they follow the schema as it evolves. */
+function positionAt(w: Wire, end: number): Position {
+  positionType ??= type().root.lookupType('pitr.v1.Position');
+  const p = fromPositionMsg(positionType.decode(w.buf.subarray(w.pos, end)) as unknown as PositionMsg);
+  w.pos = end;
+  return p;
+}
+
+/**
+ * Parses the envelope and header of a ChangeBatch or SnapshotRows record, leaving row images in
+ * place; null for other bodies. Checks format version and source id like decodeRecord.
+ */
+export function viewRowRecord(buf: Buffer, where: string, sourceId?: string): RowRecordView | null {
+  let version = 0;
+  let src = '';
+  let body = 0;
+  let bodyStart = 0;
+  let bodyEnd = 0;
+  try {
+    const w = new Wire(buf, 0, buf.length);
+    while (w.pos < w.end) {
+      const tag = w.uint();
+      const field = Math.floor(tag / 8);
+      if (tag === 8) version = w.uint();
+      else if (tag === 18) src = w.str();
+      else if (field >= 10 && field <= 15 && (tag & 7) === 2) {
+        body = field;
+        const n = w.len();
+        bodyStart = w.pos;
+        bodyEnd = w.pos + n;
+        w.pos = bodyEnd;
+      } else w.skip(tag & 7);
+    }
+    if (version === RECORD_VERSION && (sourceId === undefined || src === sourceId) && (body === 10 || body === 13)) {
+      return body === 10 ? changeView(buf, bodyStart, bodyEnd) : snapshotRowsView(buf, bodyStart, bodyEnd);
+    }
+  } catch (err) {
+    throw new CorruptLogError(`record at ${where} is not a pitr record: ${(err as Error).message}`, { position: where });
+  }
+  if (version !== RECORD_VERSION) {
+    throw new CorruptLogError(`record at ${where} has format version ${version}; this pitr reads version ${RECORD_VERSION}`, { position: where });
+  }
+  if (sourceId !== undefined && src !== sourceId) {
+    throw new CorruptLogError(`record at ${where} belongs to source "${src}", not "${sourceId}"`, { position: where });
+  }
+  return null;
+}
+
+function changeView(buf: Buffer, start: number, end: number): RowRecordView {
+  const v: RowRecordView = { buf, kind: 'change', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', ops: [], ranges: [] };
+  const w = new Wire(buf, start, end);
+  while (w.pos < end) {
+    const tag = w.uint();
+    if (tag === 10) v.database = w.str();
+    else if (tag === 18) v.table = w.str();
+    else if (tag === 26) v.columns.push(w.str());
+    else if (tag === 42) {
+      const n = w.len();
+      v.position = positionAt(w, w.pos + n);
+    } else if (tag === 58) {
+      const n = w.len();
+      rowChange(v, buf, w.pos, w.pos + n);
+      w.pos += n;
+    } else w.skip(tag & 7);
+  }
+  return v;
+}
+
+function rowChange(v: RowRecordView, buf: Buffer, start: number, end: number): void {
+  const w = new Wire(buf, start, end);
+  let op = 0;
+  let b0 = -1;
+  let b1 = -1;
+  let a0 = -1;
+  let a1 = -1;
+  while (w.pos < end) {
+    const tag = w.uint();
+    if (tag === 8) op = w.uint();
+    else if (tag === 26) {
+      const n = w.len();
+      b0 = w.pos;
+      b1 = w.pos += n;
+    } else if (tag === 34) {
+      const n = w.len();
+      a0 = w.pos;
+      a1 = w.pos += n;
+    } else w.skip(tag & 7);
+  }
+  v.ops.push(op);
+  v.ranges.push(b0, b1, a0, a1);
+}
+
+function snapshotRowsView(buf: Buffer, start: number, end: number): RowRecordView {
+  const v: RowRecordView = { buf, kind: 'snapshotRows', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', ops: [], ranges: [] };
+  const w = new Wire(buf, start, end);
+  while (w.pos < end) {
+    const tag = w.uint();
+    if (tag === 10) v.snapshotId = w.str();
+    else if (tag === 18) v.database = w.str();
+    else if (tag === 26) v.table = w.str();
+    else if (tag === 34) v.columns.push(w.str());
+    else if (tag === 42) {
+      const n = w.len();
+      v.ops.push(OP_INSERT);
+      v.ranges.push(-1, -1, w.pos, w.pos + n);
+      w.pos += n;
+    } else if (tag === 50) {
+      const n = w.len();
+      v.position = positionAt(w, w.pos + n);
+    } else w.skip(tag & 7);
+  }
+  return v;
+}
+
+/** Visits the values of the Row message buf[start, end) in order. */
+export function visitImage(buf: Buffer, start: number, end: number, visit: ValueVisitor): void {
+  const w = new Wire(buf, start, end);
+  while (w.pos < end) {
+    const tag = w.uint();
+    if (tag !== 10) {
+      w.skip(tag & 7);
+      continue;
+    }
+    const vLen = w.len();
+    const vEnd = w.pos + vLen;
+    // A Value holds one field; should a writer ever repeat the oneof, the last one wins (protobuf rule).
+    let kind = 0;
+    let a = 0;
+    let b = 0;
+    let big: number | bigint = 0;
+    while (w.pos < vEnd) {
+      const t = w.uint();
+      const field = t >>> 3;
+      const wt = t & 7;
+      const known = field >= ValueField.Null && field <= ValueField.Bit;
+      if (known) kind = field;
+      switch (known ? field : 0) {
+        case ValueField.Null:
+          w.uint();
+          break;
+        case ValueField.Int:
+        case ValueField.Uint:
+        case ValueField.Bit: {
+          if (wt !== 0) throw new Error(`value field ${field} with wire type ${wt}`);
+          w.uint64(half);
+          let lo = half[0]!;
+          let hi = half[1]!;
+          if (field === ValueField.Int) {
+            // zigzag: (n >>> 1) ^ -(n & 1) over 64 bits
+            const neg = lo & 1;
+            lo = ((lo >>> 1) | (hi << 31)) >>> 0;
+            hi = hi >>> 1;
+            if (neg) {
+              lo = ~lo >>> 0;
+              hi = ~hi >>> 0;
+            }
+            if (hi < 0x200000 || hi >= 0xffe00000) {
+              big = hi >= 0x80000000 ? -((~hi >>> 0) * TWO32 + (~lo >>> 0) + 1) : hi * TWO32 + lo;
+            } else big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+          } else big = hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+          break;
+        }
+        case ValueField.Double:
+          if (wt !== 1) throw new Error('double with wrong wire type');
+          big = buf.readDoubleLE(w.pos);
+          w.pos += 8;
+          break;
+        case ValueField.Float:
+          if (wt !== 5) throw new Error('float with wrong wire type');
+          big = buf.readFloatLE(w.pos);
+          w.pos += 4;
+          break;
+        default:
+          if (known && wt !== 2) throw new Error(`value field ${field} with wire type ${wt}`);
+          if (known) {
+            const n = w.len();
+            a = w.pos;
+            b = w.pos += n;
+          } else w.skip(wt);
+      }
+    }
+    if (w.pos !== vEnd) throw new Error('value overruns its length');
+    if (kind === 0 || kind === ValueField.Null) visit.null();
+    else if (kind === ValueField.Int || kind === ValueField.Uint || kind === ValueField.Bit) visit.integer(big);
+    else if (kind === ValueField.Double) visit.double(big as number);
+    else if (kind === ValueField.Float) visit.float(big as number);
+    else visit.bytes(kind as ValueField, buf, a, b);
+  }
 }

@@ -7,6 +7,7 @@ export type Int64 = number | string | Long;
 export interface PositionMsg {
   fileSeq: number;
   endPos: Int64;
+  epoch?: number;
 }
 
 export interface GtidMsg {
@@ -82,6 +83,7 @@ export interface SnapshotBeginMsg {
   tables: TableDefMsg[];
   createDatabases: string[];
   binlogFile: string;
+  sourceServer?: string;
 }
 
 export interface SnapshotRowsMsg {
@@ -110,6 +112,17 @@ export interface TxnIndexMsg {
   resume: PositionMsg;
   gtidPos: string;
   time: number;
+  epoch?: number;
+  sourceServer?: string;
+}
+
+export interface GapMsg {
+  after: PositionMsg;
+  afterGtidPos: string;
+  afterTime: number;
+  sourceOldestGtidPos: string;
+  detectedTime: number;
+  reason: string;
 }
 
 export interface RecordMsg {
@@ -121,6 +134,7 @@ export interface RecordMsg {
   snapshotRows?: SnapshotRowsMsg;
   snapshotEnd?: SnapshotEndMsg;
   txnIndex?: TxnIndexMsg;
+  gap?: GapMsg;
 }
 
 export const RECORD_VERSION = 1;

@@ -65,11 +65,17 @@ export interface ResumePoint {
   time: number;
 }
 
-export function txnBatchMessages(ctx: BatchContext, txns: SourceTxn[], resume: ResumePoint): OutMessage[] {
+export function txnBatchMessages(
+  ctx: BatchContext,
+  txns: SourceTxn[],
+  resume: ResumePoint,
+  source: { epoch?: number; sourceServer?: string } = {},
+): OutMessage[] {
   const out: OutMessage[] = [];
   const index: TxnIndexMsg = {
     fileSeq: [], endPos: [], commitTime: [], domain: [], serverId: [], seq: [],
     binlogFile: resume.binlogFile, resume: toPositionMsg(resume.position), gtidPos: resume.gtidPos, time: resume.time,
+    epoch: source.epoch ?? 0, sourceServer: source.sourceServer ?? '',
   };
   for (const txn of txns) {
     const gtid = { domain: txn.gtid.domain, serverId: txn.gtid.serverId, seq: txn.gtid.seq.toString() };

@@ -15,9 +15,10 @@ export interface CutPlan {
 }
 
 export function coverageWindow(meta: MetaState): string {
-  const snaps = meta.completeSnapshots();
-  if (!snaps.length) return 'the log holds no complete snapshot yet';
-  return `the log covers ${formatEpoch(snaps[0]!.begin.time)} to ${formatEpoch(meta.coveredUntil)}`;
+  const windows = meta.coverageWindows();
+  if (!windows.length) return 'the log holds no complete snapshot yet';
+  const text = windows.map((w) => `${formatEpoch(w.from)} to ${formatEpoch(w.to)}`);
+  return windows.length === 1 ? `the log covers ${text[0]}` : `the log covers ${text.slice(0, -1).join(', ')} and ${text.at(-1)} (gaps between)`;
 }
 
 export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
@@ -33,6 +34,9 @@ export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
     }
     if (t > meta.coveredUntil) {
       throw new CoverageError(`${formatEpoch(t)} is after the log's coverage; ${coverageWindow(meta)}.`);
+    }
+    if (!meta.coverageWindows().some((w) => t >= w.from && t <= w.to)) {
+      throw new CoverageError(`${formatEpoch(t)} falls in a gap of the log (the source's binlog was purged before capture read it); ${coverageWindow(meta)}.`);
     }
     // Longest commit-order prefix whose commit times are all <= t.
     let i = 0;
@@ -61,6 +65,11 @@ export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
   }
   if (!snapshot) {
     throw new CoverageError(`the cut (${cut.label}) is before the log's first snapshot; ${coverageWindow(meta)}.`);
+  }
+  // A gap between the snapshot and the cut means history the log does not have.
+  const gap = meta.gaps.find((g) => comparePositions(g.after, snapshot!.position) >= 0 && comparePositions(g.after, cut.at) < 0);
+  if (gap) {
+    throw new CoverageError(`the cut (${cut.label}) needs history from a gap of the log; ${coverageWindow(meta)}.`);
   }
   return { cut, snapshot };
 }

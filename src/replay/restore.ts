@@ -5,13 +5,15 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { kafkaClient, readPartitions } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
-import { decodeRecord, fromPositionMsg } from '../log/record-codec.js';
+import { decodeRecord, fromPositionMsg, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import type { MetaState, DdlEntry } from '../log/meta-state.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
-import { RowFolder, type Row } from './row-folder.js';
-import { applyFold, describeTable, type TableInfo } from './table-loader.js';
+import { RowFolder, LineFolder, foldView } from './row-folder.js';
+import { LineRenderer } from './sql-values.js';
+import { applyFold, applyLineFold, describeTable, tableHasRows, type TableInfo } from './table-loader.js';
+import { RecordSpool } from './record-spool.js';
 import { classifyDdl, identName, renamedTables, rewriteDatabases, tokenize } from '../schema/ddl-rewriter.js';
 import { connectMysql, mysqlError, qid, qualified, type Connection } from '../core/mysql-conn.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
@@ -19,7 +21,6 @@ import type { KafkaSettings } from '../core/settings.js';
 import { comparePositions, withinCut, formatPosition, type Cut, type Position } from '../core/position.js';
 import { CoverageError, PitrError, TargetExistsError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import type { ChangeBatchMsg } from '../log/record-types.js';
 
 export interface RestoreOptions {
   kafka: KafkaSettings;
@@ -31,6 +32,24 @@ export interface RestoreOptions {
   /** Destination database (default: the table's own database name on the target server). */
   intoDatabase?: string;
   replace?: boolean;
+  /**
+   * Heap the restore may use for folded rows and buffered records (default: PITR_MEMORY_BUDGET, else
+   * 1 GiB). Larger tables are applied to the scratch table in batches and buffered records spill to
+   * a temporary file, with the same result.
+   */
+  memoryBudget?: number;
+}
+
+export const DEFAULT_MEMORY_BUDGET = 1 << 30;
+
+/** Parses a byte size: 512m, 2g, 1073741824. */
+export function parseByteSize(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(s);
+  if (!m) throw new UsageError(`"${s}" is not a size such as 512m or 2g.`);
+  const mult = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.floor(Number(m[1]) * mult);
+  if (n < 1 << 20) throw new UsageError(`memory budget ${s} is below the 1 MB minimum.`);
+  return n;
 }
 
 export interface RestoredTable {
@@ -49,10 +68,22 @@ export interface RestoreResult {
   changesRead: number;
 }
 
+/** One table's fold of segment 0 (rows at the snapshot and changes before the first DDL). */
+interface Fold0 {
+  /** Keyed tables: the hot path. */
+  lines: LineFolder | null;
+  /** Keyless tables: folded by full image. */
+  rows: RowFolder | null;
+  /** A batch was applied to the scratch table already (a later batch starts from loaded rows). */
+  flushed: boolean;
+  /** The previous batch being applied: reading continues meanwhile; the next apply waits for it. */
+  applying: Promise<void>;
+}
+
 interface Segmented {
-  /** Segment number -> raw change records (segments after the first DDL). */
-  later: Map<number, ChangeBatchMsg[]>;
-  folder0: RowFolder | null;
+  /** Segment number -> raw change records (segments after the first DDL), decoded when applied. */
+  later: Map<number, RecordSpool>;
+  fold0: Fold0 | null;
 }
 
 export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
@@ -85,6 +116,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const conn = await connectMysql(opts.target, 'target', { multipleStatements: false, infile: () => { throw new Error('no stream'); } });
   const tag = randomBytes(3).toString('hex');
   const scratch = new Map<string, string>();
+  const state = new Map<string, Segmented>();
   const scratchFor = (db: string): string => {
     let s = scratch.get(db);
     if (!s) scratch.set(db, (s = `pitr_tmp_${tag}_${scratch.size}`));
@@ -115,8 +147,13 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       if (info) info0.set(`${def.database}.${def.table}`, info);
     }
 
-    // Read the wanted tables' records.
-    const state = new Map<string, Segmented>();
+    // Read the wanted tables' records. Records of other tables sharing a partition are skipped by
+    // their Kafka key before any decoding; keyed tables fold on the wire format (LineFolder).
+    const budget = opts.memoryBudget ?? (process.env.PITR_MEMORY_BUDGET ? parseByteSize(process.env.PITR_MEMORY_BUDGET) : DEFAULT_MEMORY_BUDGET);
+    // Folded rows get most of the budget; buffered later-segment records spill beyond their share.
+    const foldBudget = Math.floor(budget * 0.45);
+    const spoolBudget = { left: Math.floor(budget * 0.25) };
+    const renderer = new LineRenderer();
     const firstDdl = ddl.length ? ddl[0]!.position : undefined;
     const segmentOf = (p: Position): number => {
       if (!firstDdl || comparePositions(p, firstDdl) < 0) return 0;
@@ -128,9 +165,43 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       let s = state.get(key);
       if (!s) {
         const info = info0.get(key);
-        state.set(key, (s = { later: new Map(), folder0: info ? new RowFolder(info.keyColumns, false) : null }));
+        let fold0: Fold0 | null = null;
+        if (info) {
+          fold0 = info.keyColumns
+            ? { lines: new LineFolder(info.keyColumns, false), rows: null, flushed: false, applying: Promise.resolve() }
+            : { lines: null, rows: new RowFolder(null, false), flushed: false, applying: Promise.resolve() };
+        }
+        state.set(key, (s = { later: new Map(), fold0 }));
       }
       return s;
+    };
+    const wantedKey = (k: string): boolean => (opts.database !== undefined ? k.startsWith(`${opts.database}.`) : lineage.has(k));
+    // Applies segment 0's folded batch when it outgrows the budget, and keeps folding into a fresh
+    // folder marked loaded (its keys may exist in the table: deleted before their new rows load).
+    const heldBytes = (): number => {
+      let n = 0;
+      for (const s of state.values()) if (s.fold0?.lines) n += s.fold0.lines.bytes;
+      return n;
+    };
+    const applyBatch0 = async (key: string, f: Fold0): Promise<void> => {
+      const [db, table] = splitKey(key);
+      const info = info0.get(key)!;
+      const lines = f.lines!;
+      f.lines = new LineFolder(lines.keyColumns, true);
+      f.flushed = true;
+      await f.applying;
+      log.debug({ table: key, rows: lines.size, bytes: lines.bytes }, 'applying a folded batch within the memory budget');
+      f.applying = applyLineFold(conn, scratchFor(db), table, info, lines.result());
+      // Surface a failure at the next await, never as an unhandled rejection meanwhile.
+      f.applying.catch(() => undefined);
+    };
+    const fold0 = (f: Fold0, v: RowRecordView, buf: Buffer, where: string): number => {
+      if (f.lines) return foldView(f.lines, v, renderer);
+      const rec = decodeRecord(buf, where, opts.sourceId);
+      const columns = rec.change?.columns ?? rec.snapshotRows!.columns;
+      if (rec.snapshotRows) for (const row of rec.snapshotRows.rows) f.rows!.insert(columns, row.values);
+      else for (const ch of rec.change!.changes) f.rows!.apply(columns, ch);
+      return v.ops.length;
     };
     let changesRead = 0;
     const partitions = await changePartitions(kafka, topics.changes);
@@ -138,44 +209,47 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     if (opts.tables) for (const key of lineage) needed.add(partitionFor(key, partitions));
     else for (let p = 0; p < partitions; p++) needed.add(p);
     const snapId = snapshot.id;
-    const done = new Set<number>();
+    const readStarted = Date.now();
     await readPartitions(kafka, topics.changes, {
       partitions: [...needed],
-      onMessages: (p, msgs) => {
+      onMessages: async (p, msgs) => {
         for (const m of msgs) {
-          const rec = decodeRecord(m.value, `${topics.changes}/${p}@${m.offset}`, opts.sourceId);
-          if (rec.snapshotRows) {
-            const r = rec.snapshotRows;
-            if (r.snapshotId !== snapId || !wanted(r.database, r.table)) continue;
-            const s = stateFor(`${r.database}.${r.table}`);
-            if (!s.folder0) throw new PitrError(`snapshot rows for ${r.database}.${r.table} but no definition in the snapshot`);
-            for (const row of r.rows) s.folder0.insert(r.columns, row.values);
-            changesRead += r.rows.length;
-          } else if (rec.change) {
-            const c = rec.change;
-            const pos = fromPositionMsg(c.position);
+          if (!wantedKey(m.key)) continue;
+          const where = `${topics.changes}/${p}@${m.offset}`;
+          const v = viewRowRecord(m.value, where, opts.sourceId);
+          if (!v) continue;
+          if (v.kind === 'snapshotRows') {
+            if (v.snapshotId !== snapId || !wanted(v.database, v.table)) continue;
+            const s = stateFor(`${v.database}.${v.table}`);
+            if (!s.fold0) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
+            changesRead += fold0(s.fold0, v, m.value, where);
+          } else {
+            const pos = v.position;
             if (comparePositions(pos, snapshot.position) <= 0) continue;
             if (!withinCut(pos, cut)) {
               // Commit order per partition: nothing later in this partition is within the cut.
-              done.add(p);
               return false;
             }
-            if (!wanted(c.database, c.table)) continue;
-            const s = stateFor(`${c.database}.${c.table}`);
+            if (!wanted(v.database, v.table)) continue;
+            const s = stateFor(`${v.database}.${v.table}`);
             const seg = segmentOf(pos);
-            changesRead += c.changes.length;
-            if (seg === 0 && s.folder0) {
-              for (const ch of c.changes) s.folder0.apply(c.columns, ch);
+            changesRead += v.ops.length;
+            if (seg === 0 && s.fold0) {
+              fold0(s.fold0, v, m.value, where);
             } else {
-              let list = s.later.get(seg);
-              if (!list) s.later.set(seg, (list = []));
-              list.push(c);
+              let spool = s.later.get(seg);
+              if (!spool) s.later.set(seg, (spool = new RecordSpool(spoolBudget)));
+              spool.push(m.value, where);
             }
           }
+        }
+        if (heldBytes() > foldBudget) {
+          for (const [key, s] of state) if (s.fold0?.lines && s.fold0.lines.size) await applyBatch0(key, s.fold0);
         }
         return true;
       },
     });
+    log.debug({ ms: Date.now() - readStarted, changesRead }, 'log read');
 
     // Segment 0: load folded snapshot + changes.
     const loaded = new Set<string>();
@@ -183,24 +257,46 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       for (const [key, s] of state) {
         const [db, table] = splitKey(key);
         if (seg === 0) {
-          if (!s.folder0) continue;
+          const f = s.fold0;
+          if (!f) continue;
           const info = info0.get(key)!;
-          await applyFold(conn, scratchFor(db), table, info, s.folder0.result());
-          s.folder0 = null;
+          await f.applying;
+          if (f.lines) await applyLineFold(conn, scratchFor(db), table, info, f.lines.result());
+          else await applyFold(conn, scratchFor(db), table, info, f.rows!.result());
+          s.fold0 = null;
           loaded.add(key);
           continue;
         }
-        const list = s.later.get(seg);
-        if (!list) continue;
+        const spool = s.later.get(seg);
+        if (!spool) continue;
         const info = await describeTable(conn, scratchFor(db), table);
-        if (!info) throw new PitrError(`row changes for ${key} at ${formatPosition(fromPositionMsg(list[0]!.position), basename)} but the table does not exist there`);
-        const folder = new RowFolder(info.keyColumns, true);
-        for (const c of list) for (const ch of c.changes) folder.apply(c.columns, ch);
-        await applyFold(conn, scratchFor(db), table, info, folder.result());
+        if (!info) throw new PitrError(`row changes for ${key} at ${spool.firstWhere} but the table does not exist there`);
+        // A table created or emptied since is known to be empty: no deletes needed for its keys.
+        const hasRows = await tableHasRows(conn, scratchFor(db), table);
+        if (info.keyColumns) {
+          let folder = new LineFolder(info.keyColumns, hasRows);
+          for (const { buf, where } of spool.records()) {
+            foldView(folder, viewRowRecord(buf, where, opts.sourceId)!, renderer);
+            if (folder.bytes > foldBudget) {
+              await applyLineFold(conn, scratchFor(db), table, info, folder.result());
+              folder = new LineFolder(info.keyColumns, true);
+            }
+          }
+          await applyLineFold(conn, scratchFor(db), table, info, folder.result());
+        } else {
+          const folder = new RowFolder(null, hasRows);
+          for (const { buf, where } of spool.records()) {
+            const c = decodeRecord(buf, where, opts.sourceId).change!;
+            for (const ch of c.changes) folder.apply(c.columns, ch);
+          }
+          await applyFold(conn, scratchFor(db), table, info, folder.result());
+        }
+        spool.close();
         s.later.delete(seg);
       }
     };
     await flushSegment(0);
+    log.debug({ ms: Date.now() - readStarted }, 'segment 0 applied');
     for (let k = 0; k < ddl.length; k++) {
       const d = ddl[k]!.ddl;
       const kind = classifyDdl(d.statement);
@@ -279,6 +375,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       changesRead,
     };
   } finally {
+    for (const s of state.values()) for (const spool of s.later.values()) spool.close();
     for (const s of scratch.values()) await conn.query(`DROP DATABASE IF EXISTS ${qid(s)}`).catch(() => undefined);
     await conn.end().catch(() => undefined);
   }

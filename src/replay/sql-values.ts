@@ -1,5 +1,6 @@
 // Renders log Values for the target server: as LOAD DATA field bytes and as SQL literals. Pure.
 import type { Value } from '../log/record-types.js';
+import { visitImage, type ValueField, type ValueVisitor } from '../log/record-codec.js';
 
 /** Shortest decimal text that reads back as the same float32. */
 export function float32Text(f: number): string {
@@ -113,3 +114,134 @@ export function valueKey(v: Value): string | null | [string] {
 export function valuesKey(values: Value[]): string {
   return JSON.stringify(values.map(valueKey));
 }
+
+/**
+ * Renders row images straight from the log's wire format (record-codec visitImage) into LOAD DATA
+ * lines: the same bytes pushLoadField writes for the decoded values, without building Value
+ * objects. Lines and keys are returned as latin1 strings (one char per byte): compact on the heap
+ * and exact for any bytes. A key is the TAB-joined escaped fields of the key columns, itself a valid
+ * LOAD DATA line: unambiguous (TAB, LF and backslash are escaped inside fields, NULL is \N while the
+ * text "\N" is \\N), and text equals bytes of the same UTF-8 content, as valueKey requires.
+ */
+export class LineRenderer implements ValueVisitor {
+  private out = Buffer.allocUnsafe(1 << 16);
+  private n = 0;
+  private col = 0;
+  /** Field boundaries of the last rendered image (start, end per column). */
+  private bounds = new Int32Array(2 * 64);
+  /** Columns to write (null: all). */
+  private only: Uint8Array | null = null;
+
+  /** Renders the whole image; returns its line (no LF) and the key (the whole line when keyIdx is null). */
+  line(buf: Buffer, start: number, end: number, keyIdx: number[] | null): { line: string; key: string } {
+    this.begin(null);
+    visitImage(buf, start, end, this);
+    const line = this.out.toString('latin1', 0, this.n);
+    if (!keyIdx) return { line, key: line };
+    return { line, key: this.keyFrom(line, keyIdx) };
+  }
+
+  /** Renders only the key columns of an image (before images of updates and deletes). */
+  key(buf: Buffer, start: number, end: number, keyIdx: number[], mask: Uint8Array): string {
+    this.begin(mask);
+    visitImage(buf, start, end, this);
+    if (keyIdx.length === 1) {
+      const i = keyIdx[0]!;
+      if (i >= this.col) throw new Error(`row image lacks key column ${i}`);
+      return this.out.toString('latin1', this.bounds[2 * i]!, this.bounds[2 * i + 1]!);
+    }
+    return this.keyFrom(this.out.toString('latin1', 0, this.n), keyIdx);
+  }
+
+  private keyFrom(line: string, keyIdx: number[]): string {
+    let k = '';
+    for (let j = 0; j < keyIdx.length; j++) {
+      const i = keyIdx[j]!;
+      if (i >= this.col) throw new Error(`row image lacks key column ${i}`);
+      k += (j ? '\t' : '') + line.slice(this.bounds[2 * i]!, this.bounds[2 * i + 1]!);
+    }
+    return k;
+  }
+
+  private begin(only: Uint8Array | null): void {
+    this.n = 0;
+    this.col = 0;
+    this.only = only;
+  }
+
+  /** Starts field `col`; false when it is not written. */
+  private field(room: number): boolean {
+    const c = this.col;
+    if (c * 2 + 2 > this.bounds.length) {
+      const b = new Int32Array(this.bounds.length * 2);
+      b.set(this.bounds);
+      this.bounds = b;
+    }
+    if (this.only && !this.only[c]) {
+      this.bounds[2 * c] = this.bounds[2 * c + 1] = this.n;
+      this.col++;
+      return false;
+    }
+    if (c && !this.only) this.out[this.n++] = 0x09;
+    this.reserve(room + 1);
+    this.bounds[2 * c] = this.n;
+    return true;
+  }
+
+  private close(): void {
+    this.bounds[2 * this.col + 1] = this.n;
+    this.col++;
+  }
+
+  private reserve(room: number): void {
+    if (this.n + room + 1 <= this.out.length) return;
+    const b = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.n + room + 1));
+    this.out.copy(b, 0, 0, this.n);
+    this.out = b;
+  }
+
+  private ascii(s: string): void {
+    if (!this.field(s.length)) return;
+    this.n += this.out.write(s, this.n, 'latin1');
+    this.close();
+  }
+
+  null(): void {
+    if (!this.field(2)) return;
+    this.out[this.n++] = BS;
+    this.out[this.n++] = 0x4e; // N
+    this.close();
+  }
+
+  integer(v: number | bigint): void {
+    this.ascii(typeof v === 'number' ? String(v) : v.toString());
+  }
+
+  double(v: number): void {
+    this.ascii(String(v));
+  }
+
+  float(v: number): void {
+    this.ascii(float32Text(v));
+  }
+
+  bytes(_field: ValueField, buf: Buffer, start: number, end: number): void {
+    if (!this.field(2 * (end - start))) return;
+    const out = this.out;
+    let j = this.n;
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      const e = b < 0x5d ? ESC_BYTE[b]! : 0;
+      if (e) {
+        out[j++] = BS;
+        out[j++] = e;
+      } else out[j++] = b;
+    }
+    this.n = j;
+    this.close();
+  }
+}
+
+/** ESC as a table: byte -> escape letter, 0 when the byte needs no escaping. */
+const ESC_BYTE = new Uint8Array(0x5d);
+for (const [b, e] of Object.entries(ESC)) ESC_BYTE[Number(b)] = e;

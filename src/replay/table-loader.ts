@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import type { Connection } from '../core/mysql-conn.js';
 import { qid, qualified } from '../core/mysql-conn.js';
-import type { FoldResult, Row } from './row-folder.js';
+import type { FoldResult, LineFoldResult, Row } from './row-folder.js';
 import { pushLoadField, sqlLiteral, TAB, LF } from './sql-values.js';
 import type { Value } from '../log/record-types.js';
 
@@ -53,10 +53,8 @@ export async function describeTable(conn: Connection, db: string, table: string)
 
 const UTF8 = new Set(['utf8mb4', 'utf8mb3', 'utf8', 'binary']);
 
-/** Bulk-inserts rows (all with the same column list) with LOAD DATA LOCAL INFILE. */
-export async function loadRows(conn: Connection & { __infile?: Readable }, db: string, table: string, info: TableInfo, rows: Row[]): Promise<void> {
-  if (!rows.length) return;
-  const columns = rows[0]!.columns;
+/** LOAD DATA LOCAL statement for fields in `columns` order (conversions for BIT and non-UTF-8 text). */
+function loadDataSql(db: string, table: string, info: TableInfo, columns: string[], into = qualified(db, table)): string {
   const byName = new Map(info.columns.map((c) => [c.name, c]));
   const targets: string[] = [];
   const sets: string[] = [];
@@ -71,12 +69,72 @@ export async function loadRows(conn: Connection & { __infile?: Readable }, db: s
       sets.push(`${qid(name)} = CONVERT(@v${i} USING utf8mb4)`);
     } else targets.push(qid(name));
   });
-  const sql =
-    `LOAD DATA LOCAL INFILE 'pitr-rows' INTO TABLE ${qualified(db, table)} CHARACTER SET binary ` +
+  return (
+    `LOAD DATA LOCAL INFILE 'pitr-rows' INTO TABLE ${into} CHARACTER SET binary ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
-    (sets.length ? ` SET ${sets.join(', ')}` : '');
+    (sets.length ? ` SET ${sets.join(', ')}` : '')
+  );
+}
+
+/** Bulk-inserts rows (all with the same column list) with LOAD DATA LOCAL INFILE. */
+export async function loadRows(conn: Connection, db: string, table: string, info: TableInfo, rows: Row[]): Promise<void> {
+  if (!rows.length) return;
+  const sql = loadDataSql(db, table, info, rows[0]!.columns);
   const stream = Readable.from(rowChunks(rows), { objectMode: false });
   await conn.query({ sql, infileStreamFactory: () => stream } as never);
+}
+
+/** Bulk-inserts rendered lines (LineRenderer, no LF) with LOAD DATA LOCAL INFILE, streamed in 1 MB chunks. */
+export async function loadLines(conn: Connection, db: string, table: string, info: TableInfo, columns: string[], lines: string[], into?: string): Promise<void> {
+  if (!lines.length) return;
+  const sql = loadDataSql(db, table, info, columns, into);
+  const stream = Readable.from(lineChunks(lines), { objectMode: false });
+  await conn.query({ sql, infileStreamFactory: () => stream } as never);
+}
+
+function* lineChunks(lines: string[]): Generator<Buffer> {
+  const CHUNK = 1 << 20;
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let n = 0;
+  for (const l of lines) {
+    if (n + l.length + 1 > buf.length) {
+      if (n) yield buf.subarray(0, n);
+      buf = Buffer.allocUnsafe(Math.max(CHUNK, l.length + 1));
+      n = 0;
+    }
+    n += buf.write(l, n, 'latin1');
+    buf[n++] = 0x0a;
+  }
+  if (n) yield buf.subarray(0, n);
+}
+
+/** Whether a table holds any row (a fold on an empty table needs no deletes). */
+export async function tableHasRows(conn: Connection, db: string, table: string): Promise<boolean> {
+  const [r] = await conn.query(`SELECT 1 FROM ${qualified(db, table)} LIMIT 1`);
+  return (r as unknown[]).length > 0;
+}
+
+/**
+ * Applies a line fold: deletes by key through a temporary table of the keys (one LOAD DATA and one
+ * DELETE ... JOIN instead of statements with literal lists), then bulk inserts per column list.
+ */
+export async function applyLineFold(conn: Connection, db: string, table: string, info: TableInfo, fold: LineFoldResult): Promise<void> {
+  const t = qualified(db, table);
+  if (fold.deleteKeys.length) {
+    const keys = info.keyColumns!;
+    const tmp = qualified(db, `pitr_keys_${table}`.slice(0, 64));
+    const cols = keys.map(qid).join(', ');
+    await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
+    // Same column types and collations as the table: the join matches keys as its unique index does.
+    await conn.query(`CREATE TEMPORARY TABLE ${tmp} ENGINE=InnoDB AS SELECT ${cols} FROM ${t} WHERE 0`);
+    try {
+      await loadLines(conn, db, table, info, keys, fold.deleteKeys, tmp);
+      await conn.query(`DELETE ${t} FROM ${t} JOIN ${tmp} USING (${cols})`);
+    } finally {
+      await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
+    }
+  }
+  for (const [cols, lines] of fold.inserts) await loadLines(conn, db, table, info, cols.columns, lines);
 }
 
 function* rowChunks(rows: Row[]): Generator<Buffer> {
