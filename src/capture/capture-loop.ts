@@ -409,7 +409,8 @@ class CaptureSession {
   /** Writes the pending transactions (or a heartbeat) in one Kafka transaction, riding out outages. */
   private async flush(heartbeatTime?: number): Promise<void> {
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      const txns = this.pending;
+      // A snapshot of what is pending now: events keep arriving while the append is in flight.
+      const txns = this.pending.slice();
       if (!txns.length && heartbeatTime === undefined) return;
       let next = this.resume;
       for (const t of txns) {
@@ -425,9 +426,12 @@ class CaptureSession {
           this.result.transactions++;
           this.result.rowChanges += t.rowCount;
         }
-        this.pending = [];
-        this.pendingRows = 0;
-        this.pendingBytes = 0;
+        // Only what this append wrote leaves the queue; later arrivals stay for the next flush.
+        this.pending = this.pending.slice(txns.length);
+        for (const t of txns) {
+          this.pendingRows -= t.rowCount;
+          this.pendingBytes -= txnBytes(t);
+        }
         this.applyBackpressure();
         return;
       } catch (err) {
@@ -497,7 +501,7 @@ class CaptureSession {
           await this.connectSource();
           continue;
         }
-        if (this.pendingRows >= 20000 || this.pending.length >= 2000) await this.flush();
+        if (this.pendingRows >= 20000 || this.pending.length >= 2000 || this.pendingBytes >= 16 * 1024 * 1024) await this.flush();
         else await sleep(interval);
         if (this.pending.length) await this.flush();
         const idle = !this.builder.inTransaction && this.pending.length === 0;

@@ -59,6 +59,9 @@ export function kafkaClient(
   });
 }
 
+/** Bytes per produce request within a transaction: record batches stay well under message size limits. */
+const SEND_BYTES = 900 * 1024;
+
 export interface OutMessage {
   topic: string;
   partition: number;
@@ -120,18 +123,29 @@ export class LogAppender {
     let tx: Transaction | undefined;
     let aborted = false;
     try {
-      const byTopic = new Map<string, { partition: number; key: string; value: Buffer; headers: Record<string, Buffer> }[]>();
-      for (const m of messages) {
+      const linked = messages.map((m) => {
         const link = nextLink(headOf(m.topic, m.partition), m.topic, m.partition, m.key, m.value);
         let t = next.get(m.topic);
         if (!t) next.set(m.topic, (t = new Map()));
         t.set(m.partition, link);
-        let list = byTopic.get(m.topic);
-        if (!list) byTopic.set(m.topic, (list = []));
-        list.push({ partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) });
-      }
+        return { topic: m.topic, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) } };
+      });
       tx = await this.producer.transaction();
-      await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      // Several requests inside the one Kafka transaction: a record batch must stay under the
+      // broker's message size limit, whatever the source transaction's size. Order is kept
+      // (one request in flight).
+      for (let i = 0; i < linked.length; ) {
+        const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
+        let bytes = 0;
+        for (; i < linked.length && (bytes === 0 || bytes + linked[i]!.message.value.length <= SEND_BYTES); i++) {
+          const { topic, message } = linked[i]!;
+          let list = byTopic.get(topic);
+          if (!list) byTopic.set(topic, (list = []));
+          list.push(message);
+          bytes += message.value.length + message.key.length + 64;
+        }
+        await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      }
       await tx.commit();
     } catch (err) {
       if (tx && tx.isActive()) aborted = await tx.abort().then(() => true, () => false);

@@ -66,10 +66,12 @@ export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
   if (!snapshot) {
     throw new CoverageError(`the cut (${cut.label}) is before the log's first snapshot; ${coverageWindow(meta)}.`);
   }
-  // A gap between the snapshot and the cut means history the log does not have.
+  // A gap between the snapshot and the cut means history the log does not have, unless the asked
+  // time is before the gap began: then the log is complete up to its start, which is the cut.
   const gap = meta.gaps.find((g) => comparePositions(g.after, snapshot!.position) >= 0 && comparePositions(g.after, cut.at) < 0);
   if (gap) {
-    throw new CoverageError(`the cut (${cut.label}) needs history from a gap of the log; ${coverageWindow(meta)}.`);
+    if ('asOf' in spec && spec.asOf <= gap.gap.afterTime) cut = { at: gap.after, inclusive: true, label: cut.label };
+    else throw new CoverageError(`the cut (${cut.label}) needs history from a gap of the log; ${coverageWindow(meta)}.`);
   }
   return { cut, snapshot };
 }
