@@ -22,6 +22,7 @@ import { formatPosition, type Position } from '../core/position.js';
 import { ConnectionError, CoverageError, PitrError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
+import { captureMetrics } from '../metrics/metrics.js';
 
 export interface CaptureOptions {
   source: MysqlUrl;
@@ -133,6 +134,7 @@ class Outage {
     if (this.since) return;
     this.since = Date.now();
     this.onStart();
+    captureMetrics.errors.inc({ component: this.what === 'Kafka' ? 'kafka' : 'source' });
     logger().child({ component: 'capture' }).warn({ err: (err as Error)?.message }, `${this.what} is unreachable; capture retries with backoff`);
   }
   recovered(): void {
@@ -278,6 +280,7 @@ class CaptureSession {
       rows: async (db, table, columns, rows) => {
         const key = tableKey(db, table);
         this.result.snapshotRows += rows.length;
+        captureMetrics.snapshotRows.inc(rows.length);
         const value = this.wrap({ snapshotRows: { snapshotId, database: db, table, columns, rows, position: toPositionMsg(snapPos) } });
         batch.push({ topic: topics.changes, partition: partitionFor(key, this.partitions), key, value });
         batchBytes += value.length;
@@ -335,6 +338,7 @@ class CaptureSession {
       start: { gtidPos: this.resume.gtidPos },
       onEvent: (ev) => {
         if (source !== this.source) return;
+        captureMetrics.events.inc();
         const txn = this.builder.push(ev);
         if (txn) {
           if (this.epoch) txn.position.epoch = this.epoch;
@@ -342,6 +346,7 @@ class CaptureSession {
           this.pendingRows += txn.rowCount;
           this.pendingBytes += txnBytes(txn);
           this.applyBackpressure();
+          captureMetrics.pendingBytes.set(this.pendingBytes);
         }
       },
       onError: (err) => {
@@ -358,15 +363,19 @@ class CaptureSession {
     // Pending transactions are what grows when the log is slow; resident memory as a whole only
     // counts once something is pending (it never shrinks back after a peak, so alone it would stall
     // reading for good).
+    // The estimate counts payload bytes; decoded rows, their encoded copy in flight to Kafka and
+    // the driver's buffers take several times that, hence the low share.
     const over =
-      this.pendingBytes > this.cap / 4 || (this.pendingBytes > 4 * 1024 * 1024 && process.memoryUsage.rss() > this.cap * 0.85);
+      this.pendingBytes > this.cap / 8 || (this.pendingBytes > 1024 * 1024 && process.memoryUsage.rss() > this.cap * 0.6);
     if (over && !this.paused) {
       this.paused = true;
       this.source?.pause();
+      captureMetrics.paused.set(1);
       this.log.debug({ pendingBytes: this.pendingBytes }, 'log behind: paused reading the binlog');
     } else if (!over && this.paused) {
       this.paused = false;
       this.source?.resume();
+      captureMetrics.paused.set(0);
     }
   }
 
@@ -419,8 +428,10 @@ class CaptureSession {
       if (heartbeatTime !== undefined && heartbeatTime > next.time) next = { ...next, time: heartbeatTime };
       try {
         const ctx = { sourceId: this.opts.sourceId, topics: this.topics, partitions: this.partitions };
-        await this.append(txnBatchMessages(ctx, txns, next, { epoch: this.epoch, sourceServer: this.server }));
+        const msgs = txnBatchMessages(ctx, txns, next, { epoch: this.epoch, sourceServer: this.server });
+        await this.append(msgs);
         this.kafkaOutage.recovered();
+        captureMetrics.appended(txns.length, txns.reduce((n, t) => n + t.rowCount, 0), msgs.length, msgs.reduce((n, m) => n + m.value.length, 0), next.time);
         this.resume = next;
         for (const t of txns) {
           this.result.transactions++;
@@ -433,6 +444,7 @@ class CaptureSession {
           this.pendingBytes -= txnBytes(t);
         }
         this.applyBackpressure();
+        captureMetrics.pendingBytes.set(this.pendingBytes);
         return;
       } catch (err) {
         if (err instanceof PitrError && /took over the log/.test(err.message)) throw err;

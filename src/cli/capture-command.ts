@@ -5,6 +5,7 @@ import { ALL_USER_TABLES, isSystemDatabase, type TableFilter } from '../capture/
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { startMetricsServer } from '../metrics/metrics.js';
 
 /** --tables db.t,db2.* -> filter. */
 export function parseTableFilter(spec: string | undefined): TableFilter {
@@ -30,10 +31,15 @@ export function registerCaptureCommand(program: Command): void {
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
     .option('--source-id <id>', 'log name of this source (default: main)')
     .option('--server-id <n>', 'replica server id presented to the source', (v) => Number(v))
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (or host:port)')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: ConnectionFlags & { untilCaughtUp?: boolean; tables?: string; serverId?: number; json?: boolean; resnapshot?: boolean; memoryCap?: number }) => {
+    .action(async (opts: ConnectionFlags & { untilCaughtUp?: boolean; tables?: string; serverId?: number; json?: boolean; resnapshot?: boolean; memoryCap?: number; metricsPort?: string }) => {
       if (opts.memoryCap !== undefined && !(opts.memoryCap >= 64)) throw new UsageError('--memory-cap takes a number of megabytes, at least 64.');
       const conn = resolveConnections(opts);
+      if (opts.metricsPort !== undefined) {
+        const m = await startMetricsServer(String(opts.metricsPort));
+        logger().info({ url: m.url }, 'serving metrics');
+      }
       const res = await runCapture({
         source: await conn.source(),
         kafka: await conn.kafka('capture'),

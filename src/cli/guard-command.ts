@@ -7,6 +7,7 @@ import { DEFAULT_THRESHOLD, parseThresholdRule, ThresholdPolicy } from '../guard
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { guardMetrics, startMetricsServer } from '../metrics/metrics.js';
 
 interface GuardFlags extends ConnectionFlags {
   intoDatabase: string;
@@ -21,6 +22,7 @@ interface GuardFlags extends ConnectionFlags {
   concurrency: number;
   notify?: string;
   json?: boolean;
+  metricsPort?: string;
 }
 
 const int = (what: string) => (v: string) => {
@@ -52,6 +54,7 @@ export function registerGuardCommand(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--source-id <id>', 'log name of the source (default: main)')
     .option('--json', 'print one JSON object per incident on its own line')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (or host:port)')
     .addHelpText(
       'after',
       `
@@ -72,7 +75,15 @@ current end; --from-start examines all of it.`,
       if (opts.concurrency < 1) throw new UsageError('--concurrency must be at least 1.');
       const conn = resolveConnections(opts);
       const source = await conn.source().catch(() => undefined);
+      if (opts.metricsPort !== undefined) {
+        const m = await startMetricsServer(String(opts.metricsPort));
+        logger().info({ url: m.url }, 'serving metrics');
+      }
       const print = (r: IncidentReport) => {
+        if (!r.known) {
+          guardMetrics.incidents.inc({ kind: r.cause });
+          if (!r.error) guardMetrics.rebuilds.inc();
+        }
         process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : humanReport(r));
       };
       const res = await runGuard({

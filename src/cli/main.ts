@@ -11,6 +11,10 @@ import { registerDiffCommand } from './diff-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerFlashbackCommand } from './flashback-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerConfigCommand } from './config-command.js';
+import { installConfig } from '../config/apply-config.js';
+import { addProgramHelp } from './help-text.js';
 import { PitrError, redact } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -31,10 +35,21 @@ export function buildProgram(): Command {
   registerQueryCommand(program);
   registerFlashbackCommand(program);
   registerVerifyCommand(program);
+  registerStatusCommand(program);
+  registerConfigCommand(program);
+  installConfig(program);
+  addProgramHelp(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into `head` and the like: a closed pipe ends the command quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,8 @@
 // `pitr restore`: rebuild tables or a database as of a cut into the recovery server (thin).
 import type { Command } from 'commander';
-import { runRestore } from '../replay/restore.js';
+import { parseByteSize, runRestore } from '../replay/restore.js';
+import { startProgress } from './progress.js';
+import { restoreMetrics } from '../metrics/metrics.js';
 import { parseTableName, type CutSpec } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { parseGtid } from '../core/gtid.js';
@@ -17,6 +19,7 @@ interface RestoreFlags extends ConnectionFlags {
   intoDatabase?: string;
   replace?: boolean;
   json?: boolean;
+  memoryBudget?: string;
 }
 
 export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
@@ -39,6 +42,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--before-gtid <gtid>', 'everything strictly before transaction G (domain-server-seq)')
     .option('--through-gtid <gtid>', 'everything up to and including transaction G')
     .option('--into-database <name>', 'database on the target to restore into (default: the original name)')
+    .option('--memory-budget <size>', 'memory for folded rows and buffered records, e.g. 512m, 2g (default 1g; larger tables load in batches)')
     .option('--replace', 'replace tables that already exist in the target')
     .option('--target <url>', 'target server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
@@ -51,6 +55,7 @@ export function registerRestoreCommand(program: Command): void {
       const cut = cutSpecFromFlags(opts);
       const tables = opts.table?.map(parseTableName);
       const conn = resolveConnections(opts);
+      const progress = startProgress({ label: 'restoring', unit: 'records', json: opts.json });
       const res = await runRestore({
         kafka: await conn.kafka('reader'),
         sourceId: conn.sourceId,
@@ -60,7 +65,11 @@ export function registerRestoreCommand(program: Command): void {
         cut,
         intoDatabase: opts.intoDatabase,
         replace: opts.replace,
-      });
+        memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
+        onProgress: (done, total) => progress.update(done, total),
+      }).finally(() => progress.stop());
+      restoreMetrics.tables.inc(res.tables.length);
+      restoreMetrics.rows.inc(res.tables.reduce((n, t) => n + t.rows, 0));
       const rows = res.tables.reduce((n, t) => n + t.rows, 0);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, seconds: res.seconds }) + '\n');

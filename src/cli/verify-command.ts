@@ -1,9 +1,10 @@
 // `pitr verify`: recompute the log's hash chains and topic settings as the reader (thin: flags, progress, output).
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { verifyLog, formatFinding } from '../log/log-verifier.js';
 import { kafkaClient } from '../log/kafka-log.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { startProgress } from './progress.js';
+import { saveLastVerify } from '../ops/verify-record.js';
 
 interface VerifyFlags extends ConnectionFlags {
   anchor?: boolean;
@@ -24,32 +25,18 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (opts: VerifyFlags) => {
       const conn = resolveConnections(opts);
       const kafka = kafkaClient(await conn.kafka('reader'), 'reader', { clientId: 'pitr-verify' });
-      const bar =
-        process.stderr.isTTY && !opts.json
-          ? new cliProgress.SingleBar(
-              { stream: process.stderr, format: 'verifying [{bar}] {percentage}% | {value}/{total} offsets', hideCursor: true },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-      let barStarted = false;
+      const progress = startProgress({ label: 'verifying', unit: 'offsets', json: opts.json });
       let res;
       try {
-        res = await verifyLog({
-          kafka,
-          sourceId: conn.sourceId,
-          expect: opts.expect,
-          onProgress: bar
-            ? (done, total) => {
-                if (!barStarted) {
-                  bar.start(total, 0);
-                  barStarted = true;
-                }
-                bar.update(done);
-              }
-            : undefined,
-        });
+        res = await verifyLog({ kafka, sourceId: conn.sourceId, expect: opts.expect, onProgress: (done, total) => progress.update(done, total) });
       } finally {
-        if (barStarted) bar?.stop();
+        progress.stop();
+      }
+      // Kept for `pitr status` (last verify result); a read-only state folder must not fail verify.
+      try {
+        saveLastVerify(res.sourceId, { ok: res.ok, at: Math.floor(Date.now() / 1000), records: res.records, findings: res.findings.length, anchor: res.anchor });
+      } catch {
+        /* status then says verify never ran here */
       }
       if (opts.json) {
         process.stdout.write(

@@ -3,7 +3,7 @@
 // statements, bulk-loads them, and finally renames the finished tables into place.
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { kafkaClient, readPartitions } from '../log/kafka-log.js';
+import { kafkaClient, partitionEnds, readPartitions } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
 import { decodeRecord, fromPositionMsg, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import { partitionFor } from '../log/partitioner.js';
@@ -38,6 +38,8 @@ export interface RestoreOptions {
    * a temporary file, with the same result.
    */
   memoryBudget?: number;
+  /** Called as log records are read: records so far and the records the read covers at most. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
@@ -207,15 +209,20 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       return v.ops.length;
     };
     let changesRead = 0;
-    const partitions = await changePartitions(kafka, topics.changes);
+    const layout = await changePartitions(kafka, topics.changes);
+    const partitions = layout.count;
     const needed = new Set<number>();
     if (opts.tables) for (const key of lineage) needed.add(partitionFor(key, partitions));
     else for (let p = 0; p < partitions; p++) needed.add(p);
+    const totalRecords = [...needed].reduce((n, p) => n + (layout.sizes.get(p) ?? 0), 0);
+    let recordsSeen = 0;
     const snapId = snapshot.id;
     const readStarted = Date.now();
     await readPartitions(kafka, topics.changes, {
       partitions: [...needed],
       onMessages: async (p, msgs) => {
+        recordsSeen += msgs.length;
+        opts.onProgress?.(recordsSeen, totalRecords);
         for (const m of msgs) {
           if (!wantedKey(m.key)) continue;
           const where = `${topics.changes}/${p}@${m.offset}`;
@@ -431,12 +438,15 @@ async function refuseExisting(conn: Connection, db: string, table: string, repla
   }
 }
 
-async function changePartitions(kafka: Kafka, topic: string): Promise<number> {
+/** Partition count of the changes topic and the records each partition holds (for progress). */
+async function changePartitions(kafka: Kafka, topic: string): Promise<{ count: number; sizes: Map<number, number> }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return md.topics[0]!.partitions.length;
+    const ends = await partitionEnds(admin, topic);
+    const sizes = new Map([...ends].map(([p, e]) => [p, Number(e.high - e.low)]));
+    return { count: md.topics[0]!.partitions.length, sizes };
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -334,6 +334,10 @@ export async function stackStatus(): Promise<StackStatus> {
 export async function runningStackInfo(): Promise<StackInfo> {
   const st = await stackStatus();
   if (!st.exists) throw new StackError('the local stack is not running; start it with `pitr stack up`.');
+  // A cluster that lost some brokers still serves (replication factor 3, min ISR 2): only a stack
+  // without its servers or without any broker is "not running".
+  const c0 = st.components;
+  if (st.info && c0 && c0.source.running && c0.recovery.running && c0.kafka.some((n) => n.running)) return st.info;
   if (!st.running || !st.info) {
     const c = st.components!;
     const down = [
