@@ -1,7 +1,7 @@
 // Finds a table's row identity (primary key, else a unique key over NOT NULL columns) from the
 // definitions the log holds: the snapshot's SHOW CREATE TABLE text, or a later CREATE TABLE
 // statement. Pure: no server is needed to read a row's history.
-import { tokenize, identName } from '../schema/ddl-rewriter.js';
+import { splitParenList, tokenize, identName } from '../schema/ddl-rewriter.js';
 import { comparePositions, type Position } from '../core/position.js';
 import type { MetaState } from '../log/meta-state.js';
 
@@ -11,22 +11,7 @@ export function keyColumnsFromCreate(sql: string): string[] | null {
   const open = toks.findIndex((t) => t.kind === 'punct' && t.text === '(');
   if (open < 0) return null;
   // Split the top-level definition list on commas.
-  const defs: (typeof toks)[] = [];
-  let depth = 0;
-  let cur: typeof toks = [];
-  for (let i = open + 1; i < toks.length; i++) {
-    const t = toks[i]!;
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')') {
-      if (depth === 0) break;
-      depth--;
-    }
-    if (depth === 0 && t.kind === 'punct' && t.text === ',') {
-      defs.push(cur);
-      cur = [];
-    } else cur.push(t);
-  }
-  if (cur.length) defs.push(cur);
+  const defs = splitParenList(toks, open).items.filter((d) => d.length);
   const up = (t: (typeof toks)[number] | undefined) => (t && t.kind === 'word' ? t.text.toUpperCase() : '');
   const notNull = new Set<string>();
   let primary: string[] | null = null;

@@ -6,6 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, type SourceTxn, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
+import { parseTableFilter } from './table-filter.js';
 import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
@@ -18,7 +19,7 @@ import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql } from '../core/mysql-conn.js';
-import { formatPosition, type Position } from '../core/position.js';
+import { comparePositions, formatPosition, type Position } from '../core/position.js';
 import { ConnectionError, CoverageError, PitrError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
@@ -29,6 +30,8 @@ export interface CaptureOptions {
   kafka: KafkaSettings;
   sourceId: string;
   filter?: TableFilter;
+  /** The --tables text behind `filter` (normalized; "" = every user database), recorded in the log. */
+  tableFilterSpec?: string;
   /** Exit once everything written to the source before start is durably in the log. */
   untilCaughtUp?: boolean;
   /** When the binlog needed to resume is gone: record the gap in the log and take a fresh snapshot. */
@@ -156,6 +159,8 @@ class CaptureSession {
   private server = '';
   private resume!: ResumePoint;
   private pending: SourceTxn[] = [];
+  /** Tables added to the filter by a partial snapshot: their changes up to its position are in it. */
+  private readonly skipUntil = new Map<string, Position>();
   private pendingRows = 0;
   private pendingBytes = 0;
   private builder: TransactionBuilder;
@@ -253,10 +258,32 @@ class CaptureSession {
       ? { ...meta.resume }
       : { binlogFile: snaps.at(-1)!.begin.binlogFile, position: snaps.at(-1)!.position, gtidPos: snaps.at(-1)!.begin.gtidPos, time: snaps.at(-1)!.begin.time };
     this.log.info({ position: formatPosition(resume.position, resume.binlogFile.replace(/\.\d+$/, '')), gtid: resume.gtidPos }, 'resuming from the log');
+    await this.widen(meta);
     return resume;
   }
 
-  private async snapshot(): Promise<ResumePoint> {
+  /**
+   * When the --tables filter grew since the log last recorded it, snapshots just the tables it now
+   * adds (a partial snapshot) instead of restarting the whole log; their changes up to that
+   * snapshot's position are skipped while the binlog catches up from the old resume point.
+   */
+  private async widen(meta: MetaState): Promise<void> {
+    const spec = this.opts.tableFilterSpec ?? '';
+    const last = meta.resume?.tableFilter ?? meta.completeSnapshots().at(-1)?.begin.tableFilter ?? '';
+    if (spec === last) return;
+    const before = parseTableFilter(last);
+    const added = (db: string, t: string) => this.filter(db, t) && !before(db, t);
+    const snap = await this.snapshot({ partial: true, only: added });
+    if (!snap) return;
+    for (const def of snap.tables) this.skipUntil.set(tableKey(def.database, def.table), snap.position);
+    this.log.info({ tables: snap.tables.map((t) => `${t.database}.${t.table}`), filter: spec || '(all)' }, 'snapshotted the tables the wider filter adds');
+  }
+
+  private async snapshot(): Promise<ResumePoint>;
+  private async snapshot(opts: { partial: true; only: TableFilter }): Promise<{ position: Position; tables: { database: string; table: string }[] } | null>;
+  private async snapshot(
+    opts?: { partial: true; only: TableFilter },
+  ): Promise<ResumePoint | { position: Position; tables: { database: string; table: string }[] } | null> {
     const { topics } = this;
     let snapshotId = '';
     let snapPos: Position = { fileSeq: 0, endPos: 0 };
@@ -269,12 +296,21 @@ class CaptureSession {
       batch = [];
       batchBytes = 0;
     };
-    const begin = await takeSnapshot(this.opts.source, this.filter, {
+    const only = opts?.only;
+    let empty = false;
+    const begin = await takeSnapshot(this.opts.source, only ?? this.filter, {
       begin: async (b) => {
         snapshotId = b.snapshotId;
         snapPos = { ...(this.epoch ? { epoch: this.epoch } : {}), fileSeq: b.position.fileSeq, endPos: Number(b.position.endPos) };
         b.position = toPositionMsg(snapPos);
         b.sourceServer = this.server;
+        b.tableFilter = this.opts.tableFilterSpec ?? '';
+        b.partial = Boolean(opts?.partial);
+        // A wider filter that adds no existing table needs no snapshot.
+        if (opts?.partial && b.tables.length === 0) {
+          empty = true;
+          return;
+        }
         await this.append([{ topic: topics.meta, partition: 0, key: META_KEY, value: this.wrap({ snapshotBegin: b }) }]);
       },
       rows: async (db, table, columns, rows) => {
@@ -287,6 +323,7 @@ class CaptureSession {
         if (batchBytes >= 8 * 1024 * 1024) await flushBatch();
       },
       end: async (counts) => {
+        if (empty) return;
         await flushBatch();
         await this.append([
           {
@@ -298,6 +335,7 @@ class CaptureSession {
         ]);
       },
     });
+    if (opts?.partial) return empty ? null : { position: snapPos, tables: begin.tables };
     this.log.info(
       { tables: begin.tables.length, rows: this.result.snapshotRows, position: `${begin.binlogFile}:${snapPos.endPos}` },
       'snapshot written',
@@ -342,6 +380,7 @@ class CaptureSession {
         const txn = this.builder.push(ev);
         if (txn) {
           if (this.epoch) txn.position.epoch = this.epoch;
+          if (this.skipUntil.size) this.dropSnapshotted(txn);
           this.pending.push(txn);
           this.pendingRows += txn.rowCount;
           this.pendingBytes += txnBytes(txn);
@@ -356,6 +395,18 @@ class CaptureSession {
     this.source = source;
     this.paused = false;
     return source.start();
+  }
+
+  /** Drops row changes a partial snapshot already holds (tables added to the filter). */
+  private dropSnapshotted(txn: SourceTxn): void {
+    for (const [key, tc] of txn.tables) {
+      const until = this.skipUntil.get(key);
+      if (!until) continue;
+      if (comparePositions(txn.position, until) <= 0) {
+        txn.rowCount -= tc.changes.length;
+        txn.tables.delete(key);
+      } else this.skipUntil.delete(key);
+    }
   }
 
   /** Stops reading the binlog while the log is behind by more than the memory cap allows. */
@@ -428,7 +479,7 @@ class CaptureSession {
       if (heartbeatTime !== undefined && heartbeatTime > next.time) next = { ...next, time: heartbeatTime };
       try {
         const ctx = { sourceId: this.opts.sourceId, topics: this.topics, partitions: this.partitions };
-        const msgs = txnBatchMessages(ctx, txns, next, { epoch: this.epoch, sourceServer: this.server });
+        const msgs = txnBatchMessages(ctx, txns, next, { epoch: this.epoch, sourceServer: this.server, tableFilter: this.opts.tableFilterSpec ?? '' });
         await this.append(msgs);
         this.kafkaOutage.recovered();
         captureMetrics.appended(txns.length, txns.reduce((n, t) => n + t.rowCount, 0), msgs.length, msgs.reduce((n, m) => n + m.value.length, 0), next.time);

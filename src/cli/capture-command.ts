@@ -1,22 +1,13 @@
 // `pitr capture`: tail the source's binlog into the log (thin: parses flags, calls runCapture).
 import type { Command } from 'commander';
 import { runCapture } from '../capture/capture-loop.js';
-import { ALL_USER_TABLES, isSystemDatabase, type TableFilter } from '../capture/transaction-builder.js';
+import { normalizeTableFilter, parseTableFilter } from '../capture/table-filter.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { startMetricsServer } from '../metrics/metrics.js';
 
-/** --tables db.t,db2.* -> filter. */
-export function parseTableFilter(spec: string | undefined): TableFilter {
-  if (!spec) return ALL_USER_TABLES;
-  const rules = spec.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const m = /^([^.]+)\.(.+)$/.exec(s);
-    if (!m) throw new UsageError(`"${s}" in --tables is not db.table or db.*.`);
-    return { db: m[1]!, table: m[2]! };
-  });
-  return (db, t) => !isSystemDatabase(db) && rules.some((r) => r.db === db && (r.table === '*' || r.table === t));
-}
+export { parseTableFilter };
 
 export function registerCaptureCommand(program: Command): void {
   program
@@ -45,6 +36,7 @@ export function registerCaptureCommand(program: Command): void {
         kafka: await conn.kafka('capture'),
         sourceId: conn.sourceId,
         filter: parseTableFilter(opts.tables),
+        tableFilterSpec: normalizeTableFilter(opts.tables),
         untilCaughtUp: opts.untilCaughtUp,
         resnapshot: opts.resnapshot,
         memoryCapBytes: opts.memoryCap ? opts.memoryCap * 1024 * 1024 : undefined,

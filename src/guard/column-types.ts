@@ -1,6 +1,6 @@
 // Column definitions as guard needs them: parsed from CREATE TABLE / ALTER column specs (token
 // lists), and the judgement whether changing a column from one type to another can lose data. Pure.
-import { identName, tokenize } from '../schema/ddl-rewriter.js';
+import { identName, splitParenList, tokenize } from '../schema/ddl-rewriter.js';
 
 type Tok = ReturnType<typeof tokenize>[number];
 
@@ -72,22 +72,9 @@ export function parseColumnType(toks: Tok[]): ColumnType | null {
   }
   const args: string[] = [];
   if (toks[i]?.kind === 'punct' && toks[i]!.text === '(') {
-    let depth = 0;
-    let cur = '';
-    for (i++; i < toks.length; i++) {
-      const t = toks[i]!;
-      if (t.kind === 'punct' && t.text === '(') depth++;
-      if (t.kind === 'punct' && t.text === ')') {
-        if (depth === 0) break;
-        depth--;
-      }
-      if (depth === 0 && t.kind === 'punct' && t.text === ',') {
-        args.push(cur);
-        cur = '';
-      } else cur += unquote(t);
-    }
-    args.push(cur);
-    i++;
+    const list = splitParenList(toks, i);
+    args.push(...list.items.map((item) => item.map(unquote).join('')));
+    i = list.end;
   }
   let unsigned = false;
   let charset: string | undefined;

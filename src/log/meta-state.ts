@@ -24,6 +24,7 @@ export interface ResumeState {
   gtidPos: string;
   time: number;
   sourceServer: string;
+  tableFilter: string;
 }
 
 export interface GapInfo {
@@ -89,6 +90,7 @@ export class MetaState {
         gtidPos: t.gtidPos,
         time: t.time,
         sourceServer: t.sourceServer ?? '',
+        tableFilter: t.tableFilter ?? '',
       };
       if (t.time > this.coveredUntil) this.coveredUntil = t.time;
     }
@@ -136,8 +138,14 @@ export class MetaState {
     return -1;
   }
 
+  /** Complete full snapshots (the bases a restore starts from). */
   completeSnapshots(): SnapshotInfo[] {
-    return this.snapshots.filter((s) => s.end);
+    return this.snapshots.filter((s) => s.end && !s.begin.partial);
+  }
+
+  /** Complete snapshots of tables added to capture's filter later (see SnapshotBegin.partial). */
+  partialSnapshots(): SnapshotInfo[] {
+    return this.snapshots.filter((s) => s.end && s.begin.partial);
   }
 
   /** The last position the log covers: the resume point, else the newest complete snapshot's. */

@@ -84,6 +84,8 @@ export interface SnapshotBeginMsg {
   createDatabases: string[];
   binlogFile: string;
   sourceServer?: string;
+  tableFilter?: string;
+  partial?: boolean;
 }
 
 export interface SnapshotRowsMsg {
@@ -114,6 +116,7 @@ export interface TxnIndexMsg {
   time: number;
   epoch?: number;
   sourceServer?: string;
+  tableFilter?: string;
 }
 
 export interface GapMsg {

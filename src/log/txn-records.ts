@@ -69,13 +69,13 @@ export function txnBatchMessages(
   ctx: BatchContext,
   txns: SourceTxn[],
   resume: ResumePoint,
-  source: { epoch?: number; sourceServer?: string } = {},
+  source: { epoch?: number; sourceServer?: string; tableFilter?: string } = {},
 ): OutMessage[] {
   const out: OutMessage[] = [];
   const index: TxnIndexMsg = {
     fileSeq: [], endPos: [], commitTime: [], domain: [], serverId: [], seq: [],
     binlogFile: resume.binlogFile, resume: toPositionMsg(resume.position), gtidPos: resume.gtidPos, time: resume.time,
-    epoch: source.epoch ?? 0, sourceServer: source.sourceServer ?? '',
+    epoch: source.epoch ?? 0, sourceServer: source.sourceServer ?? '', tableFilter: source.tableFilter ?? '',
   };
   for (const txn of txns) {
     const gtid = { domain: txn.gtid.domain, serverId: txn.gtid.serverId, seq: txn.gtid.seq.toString() };

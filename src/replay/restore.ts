@@ -99,15 +99,31 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
   log.info({ cut: cut.label, position: formatPosition(cut.at, basename) }, 'cut resolved');
 
-  // DDL between the snapshot and the cut, in commit order: the segment boundaries.
+  // DDL between the snapshot and the cut, in commit order: the segment boundaries. A partial
+  // snapshot (tables added to capture's filter later) is one too: there its tables are recreated
+  // from its definitions and loaded with its rows.
+  const partials = meta.partialSnapshots().filter((p) => comparePositions(p.position, snapshot.position) > 0 && withinCut(p.position, cut));
   const ddl: DdlEntry[] = meta.ddl.filter((d) => comparePositions(d.position, snapshot.position) > 0 && withinCut(d.position, cut));
+  for (const p of partials) {
+    for (const def of p.begin.tables) {
+      const base = { gtid: { domain: 0, serverId: 0, seq: 0 }, position: p.begin.position, commitTime: p.begin.time, defaultDatabase: def.database };
+      ddl.push({ position: p.position, ddl: { ...base, statement: `DROP TABLE IF EXISTS ${qualified(def.database, def.table)}` } });
+      ddl.push({ position: p.position, ddl: { ...base, statement: def.createSql } });
+    }
+  }
+  ddl.sort((a, b) => comparePositions(a.position, b.position));
+  const partialSegment = new Map(
+    partials.map((p) => [p.id, ddl.filter((d) => comparePositions(d.position, p.position) <= 0).length] as const),
+  );
 
   // A table's rows were logged under every name it had: follow renames to all of them.
   const lineage = tableLineage(opts.tables ?? [], ddl);
   const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineage.has(`${db}.${t}`));
   const restoring = (db: string, t: string) => wanted(db, t) || (opts.database !== undefined && t === opts.database);
   const knownTable = (db: string, t: string) =>
-    snapshot.begin.tables.some((x) => x.database === db && x.table === t) || meta.ddl.some((d) => d.ddl.statement.includes(t));
+    snapshot.begin.tables.some((x) => x.database === db && x.table === t) ||
+    partials.some((p) => p.begin.tables.some((x) => x.database === db && x.table === t)) ||
+    meta.ddl.some((d) => d.ddl.statement.includes(t));
   for (const t of opts.tables ?? []) {
     if (!knownTable(t.database, t.table)) throw new UsageError(`table ${t.database}.${t.table} is not in the log.`);
   }
@@ -229,6 +245,14 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
           const v = viewRowRecord(m.value, where, opts.sourceId);
           if (!v) continue;
           if (v.kind === 'snapshotRows') {
+            const later = partialSegment.get(v.snapshotId);
+            if (later !== undefined && wanted(v.database, v.table)) {
+              const s = stateFor(`${v.database}.${v.table}`);
+              let spool = s.later.get(later);
+              if (!spool) s.later.set(later, (spool = new RecordSpool(spoolBudget)));
+              spool.push(m.value, where);
+              continue;
+            }
             if (v.snapshotId !== snapId || !wanted(v.database, v.table)) continue;
             const s = stateFor(`${v.database}.${v.table}`);
             if (!s.fold0) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
@@ -296,8 +320,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         } else {
           const folder = new RowFolder(null, hasRows);
           for (const { buf, where } of spool.records()) {
-            const c = decodeRecord(buf, where, opts.sourceId).change!;
-            for (const ch of c.changes) folder.apply(c.columns, ch);
+            const rec = decodeRecord(buf, where, opts.sourceId);
+            if (rec.snapshotRows) for (const row of rec.snapshotRows.rows) folder.insert(rec.snapshotRows.columns, row.values);
+            else for (const ch of rec.change!.changes) folder.apply(rec.change!.columns, ch);
           }
           await applyFold(conn, scratchFor(db), table, info, folder.result());
         }

@@ -65,6 +65,31 @@ export function tokenize(sql: string): Tok[] {
   return out;
 }
 
+/**
+ * The comma-separated items inside the parenthesis that opens at toks[open] (nested parentheses
+ * kept inside their item), and the index just after the closing parenthesis.
+ */
+export function splitParenList<T extends { kind: string; text: string }>(toks: T[], open: number): { items: T[][]; end: number } {
+  const items: T[][] = [];
+  let cur: T[] = [];
+  let depth = 0;
+  let i = open + 1;
+  for (; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind === 'punct' && t.text === '(') depth++;
+    if (t.kind === 'punct' && t.text === ')') {
+      if (depth === 0) break;
+      depth--;
+    }
+    if (depth === 0 && t.kind === 'punct' && t.text === ',') {
+      items.push(cur);
+      cur = [];
+    } else cur.push(t);
+  }
+  items.push(cur);
+  return { items, end: i + 1 };
+}
+
 export function identName(t: Tok): string | null {
   if (t.kind === 'qid') return t.text.slice(1, -1).replace(/``/g, '`');
   if (t.kind === 'word') return t.text;

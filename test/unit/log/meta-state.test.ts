@@ -33,7 +33,7 @@ describe('MetaState', () => {
 
   it('tracks the resume point and coverage end', () => {
     const m = build();
-    expect(m.resume).toEqual({ binlogFile: 'mariadb-bin.000002', position: { fileSeq: 2, endPos: 150 }, gtidPos: '0-1-5', time: BASE + 25, sourceServer: '' });
+    expect(m.resume).toEqual({ binlogFile: 'mariadb-bin.000002', position: { fileSeq: 2, endPos: 150 }, gtidPos: '0-1-5', time: BASE + 25, sourceServer: '', tableFilter: '' });
     expect(m.coveredUntil).toBe(BASE + 25);
     expect(m.endPosition()).toEqual({ fileSeq: 2, endPos: 150 });
   });
