@@ -62,6 +62,11 @@ export class BinlogGapError extends CoverageError {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The source answered that the binlog needed to resume was purged (error 1236 and kin). */
+function isPurged(err: Error): boolean {
+  return /no longer holds/.test(err.message);
+}
+
 /** Kafka said another producer with our transactional id took over. */
 function isFenced(err: unknown): boolean {
   const text = JSON.stringify({ m: (err as Error)?.message, t: (err as { type?: string })?.type, c: String((err as { cause?: unknown })?.cause ?? '') });
@@ -252,7 +257,7 @@ class CaptureSession {
     const snapAfterGap = lastGap && snaps.find((s) => s.position.epoch === this.epoch && s.begin.time >= lastGap.gap.detectedTime);
     if (!snaps.length || (lastGap && !snapAfterGap)) {
       this.log.info('no usable snapshot in the log: taking a consistent snapshot of the source');
-      return this.snapshot();
+      return this.snapshotAndMark();
     }
     const resume: ResumePoint = meta.resume && (!snapAfterGap || meta.resume.time >= snapAfterGap.begin.time)
       ? { ...meta.resume }
@@ -364,7 +369,14 @@ class CaptureSession {
       },
     ]);
     this.log.warn({ after: this.resume.gtidPos, oldest }, 'recorded a gap in the log; taking a fresh snapshot');
+    this.resume = await this.snapshotAndMark();
+  }
+
+  /** A full snapshot, followed at once by a TxnIndex naming it as the resume point. */
+  private async snapshotAndMark(): Promise<ResumePoint> {
     this.resume = await this.snapshot();
+    await this.flush(this.resume.time);
+    return this.resume;
   }
 
   private startSource(): Promise<void> {
@@ -446,17 +458,9 @@ class CaptureSession {
       } catch (err) {
         await this.stopSource();
         const e = err as PitrError;
-        if (/no longer holds/.test(e.message)) {
-          const oldest = await oldestBinlogGtidPos(this.opts.source).catch(() => ({ file: '?', gtidPos: '?' }));
-          if (this.opts.resnapshot) {
-            await this.recordGapAndResnapshot(oldest.gtidPos);
-            continue;
-          }
-          throw new BinlogGapError(
-            `the source's binlog no longer holds the transactions after GTID ${this.resume.gtidPos || '(none)'} ` +
-              `(last captured commit ${formatEpoch(this.resume.time)}); its oldest binlog ${oldest.file} starts after GTID ${oldest.gtidPos || '(none)'}, ` +
-              `so that range is missing: capture stops rather than skip it; rerun with --resnapshot to record the gap and take a fresh snapshot.`,
-          );
+        if (isPurged(e)) {
+          await this.onPurged();
+          continue;
         }
         if (!(e instanceof ConnectionError) && !e.retriable && !/ECONN|connect|lost|closed|timeout/i.test(e.message)) throw err;
         this.sourceOutage.failed(err);
@@ -464,6 +468,23 @@ class CaptureSession {
         await sleep(delay);
       }
     }
+  }
+
+  /**
+   * The binlog needed to resume is gone: with --resnapshot, record the gap and snapshot anew;
+   * otherwise stop with the missing range named, never skipping it silently.
+   */
+  private async onPurged(): Promise<void> {
+    const oldest = await oldestBinlogGtidPos(this.opts.source).catch(() => ({ file: '?', gtidPos: '?' }));
+    if (this.opts.resnapshot) {
+      await this.recordGapAndResnapshot(oldest.gtidPos);
+      return;
+    }
+    throw new BinlogGapError(
+      `the source's binlog no longer holds the transactions after GTID ${this.resume.gtidPos || '(none)'} up to and including ` +
+        `GTID ${oldest.gtidPos || '(unknown)'} (purged; the log is complete up to ${formatEpoch(this.resume.time)} and the oldest binlog left is ` +
+        `${oldest.file}): capture stops rather than skip them; rerun with --resnapshot to record the gap and take a fresh snapshot.`,
+    );
   }
 
   /** Writes the pending transactions (or a heartbeat) in one Kafka transaction, riding out outages. */
@@ -559,8 +580,11 @@ class CaptureSession {
           this.pending = [];
           this.pendingRows = 0;
           this.pendingBytes = 0;
-          if (!(err instanceof ConnectionError) && !err.retriable && !/no longer holds/.test(err.message)) throw err;
-          this.sourceOutage.failed(err);
+          if (isPurged(err)) await this.onPurged();
+          else {
+            if (!(err instanceof ConnectionError) && !err.retriable) throw err;
+            this.sourceOutage.failed(err);
+          }
           await this.connectSource();
           continue;
         }

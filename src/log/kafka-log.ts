@@ -21,7 +21,9 @@ function pinoLogCreator() {
       // kafkajs' Connection logs every error response (expected ones included: retried metadata,
       // coordinator moves, refused requests); callers see the errors that matter.
       if (namespace === 'Connection') l.debug(extra, message);
-      else if (level === logLevel.ERROR) l.error(extra, message);
+      // kafkajs reports every failed attempt at ERROR while it still retries; what finally fails
+      // reaches the caller as an error of its own.
+      else if (level === logLevel.ERROR) l.warn(extra, message);
       else if (level === logLevel.WARN) l.warn(extra, message);
       else if (level === logLevel.INFO) l.debug(extra, message);
       else l.trace(extra, message);
@@ -294,6 +296,9 @@ export async function readPartitions(
     maxBytesPerPartition: 8 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
     sessionTimeout: 30000,
+    // Reading up to a known end: a broker with nothing more for us must answer at once rather
+    // than hold the fetch for the default 5 s (it would delay every read that spans brokers).
+    maxWaitTimeInMs: 100,
     retry: { retries: 5 },
   });
   let finish!: () => void;

@@ -164,6 +164,37 @@ async function excessGrants(admin: Admin, principals: string[]): Promise<string[
   return found;
 }
 
+/**
+ * Waits until every broker authorizes with the new ACLs: each broker applies the metadata log on its
+ * own, and a client that reaches a lagging one right after provisioning would be refused.
+ */
+async function waitForAclsEverywhere(kafka: KafkaSettings, expected: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const broker of kafka.brokers) {
+    const admin = kafkaClient({ ...kafka, brokers: [broker] }, 'custodian', { clientId: 'pitr-provision-check', quiet: true, retries: 2 }).admin();
+    try {
+      await admin.connect();
+      for (;;) {
+        const res = await admin
+          .describeAcls({
+            resourceType: AclResourceTypes.ANY,
+            resourcePatternType: ResourcePatternTypes.ANY,
+            operation: AclOperationTypes.ANY,
+            permissionType: AclPermissionTypes.ALLOW,
+          })
+          .catch(() => ({ resources: [] as { acls: unknown[] }[] }));
+        const seen = res.resources.reduce((n, r) => n + r.acls.length, 0);
+        if (seen >= expected || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } catch {
+      // An unreachable broker (a node down) is not provisioning's concern.
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
+
 /** Waits until every partition of `topics` has a leader, as seen by the broker kafkajs asks. */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -287,7 +318,9 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
       throw new PitrError(`the log of source "${opts.sourceId}" is misconfigured and was left unchanged: ${problems.join('; ')}.`);
     }
 
-    await admin.createAcls({ acl: logAcls(opts.sourceId, opts.kafka) });
+    const acls = logAcls(opts.sourceId, opts.kafka);
+    await admin.createAcls({ acl: acls });
+    await waitForAclsEverywhere(opts.kafka, acls.length);
     const principals = (['capture', 'reader'] as const).map((p) => `User:${opts.kafka.users[p]?.username ?? p}`);
     const excess = await excessGrants(admin, principals);
     if (excess.length > 0) {
