@@ -569,6 +569,7 @@ class CaptureSession {
     // in flight).
     const heartbeat = async () => {
       const head = await sourceHead(this.opts.source);
+      this.sourceOutage.recovered();
       if (gtidPosCovers(this.resume.gtidPos, head.gtidPos) && head.now - 1 > this.resume.time) await this.flush(head.now - 1);
     };
     try {
