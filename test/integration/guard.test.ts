@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type mysql from 'mysql2/promise';
 import { REPO, connect, dumpDatabase, dumpTable, pitr, stack, type TableDump } from './helpers.js';
+import type { IncidentReport } from '../../src/guard/incident-report.js';
 
 const TAG = Date.now().toString(36);
 const DB = `gd_${TAG}`;
@@ -17,17 +18,11 @@ const DBX = `gdx_${TAG}`;
 const REC = `gdrec_${TAG}`;
 const NAME = `t${TAG}`;
 
-interface Report {
-  table: string;
-  cause: string;
-  gtid: string;
-  time: string;
-  rows: number | null;
-  into: string;
-  statement?: string;
+/** A --json incident line: the report's fields plus what the CLI adds. */
+type Report = Pick<IncidentReport, 'table' | 'cause' | 'gtid' | 'time' | 'rows' | 'into' | 'statement'> & {
   copied?: number;
   error?: string;
-}
+};
 
 class Background {
   readonly child: ChildProcess;
