@@ -4,6 +4,14 @@
 import type { Command } from 'commander';
 
 const EXAMPLES: Record<string, string> = {
+  log: `
+Examples (run by the custodian, who holds credentials the DBAs do not):
+  PITR_KAFKA_BROKERS=k1:9092,k2:9092,k3:9092 PITR_CREDENTIALS_FILE=/etc/pitr/custodian.json \\
+    pitr log provision --source-id db1 --capture-user pitr_capture_db1 --reader-user pitr_reader
+  pitr log provision --source-id db2 --partitions 12 --json
+
+Topics: pitr.<source-id>.changes and pitr.<source-id>.meta. Capture refuses topics whose settings
+would let history expire; provisioning never changes an existing topic, it reports the problem.`,
   stack: `
 Examples:
   pitr stack up                      start (or reuse) the local source, recovery server and Kafka

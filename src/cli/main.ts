@@ -11,6 +11,7 @@ import { registerDiffCommand } from './diff-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerFlashbackCommand } from './flashback-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerLogCommand } from './log-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { installConfig } from '../config/apply-config.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerQueryCommand(program);
   registerFlashbackCommand(program);
   registerVerifyCommand(program);
+  registerLogCommand(program);
   registerStatusCommand(program);
   registerConfigCommand(program);
   installConfig(program);

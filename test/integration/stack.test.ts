@@ -10,6 +10,7 @@ import { checkTopicConfig, provisionLog } from '../../src/log/provision.js';
 import { kafkaClient } from '../../src/log/kafka-log.js';
 import { logTopics, transactionalId } from '../../src/log/topics.js';
 import { stackStatus, stackUp } from '../../src/stack/local-stack.js';
+import { pitr } from './helpers.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, ConfigResourceTypes } = kafkajs;
 
@@ -141,6 +142,32 @@ describe('local stack', () => {
     }
     const md = await custodian.fetchTopicMetadata({ topics: [main.meta] });
     expect(md.topics[0]!.partitions).toHaveLength(1);
+  });
+
+  it('`pitr log provision` (custodian credentials only) creates a new log that capture can append to', async () => {
+    const id = `cliprov${Date.now().toString(36)}`;
+    const info = await stackUp();
+    // Only the custodian's credentials, as a custodian would hold them: brokers and users from the environment.
+    const env = {
+      PITR_KAFKA_BROKERS: info.kafka.brokers.join(','),
+      PITR_KAFKA_CUSTODIAN_USER: info.kafka.users.custodian!.username,
+      PITR_KAFKA_CUSTODIAN_PASSWORD: info.kafka.users.custodian!.password,
+    };
+    const r = await pitr(['log', 'provision', '--source-id', id, '--partitions', '3', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).created).toHaveLength(2);
+    const topics = logTopics(id);
+    for (const t of [topics.changes, topics.meta]) expect(await checkTopicConfig(captureAdmin, t)).toEqual([]);
+    const md = await custodian.fetchTopicMetadata({ topics: [topics.changes] });
+    expect(md.topics[0]!.partitions).toHaveLength(3);
+    const again = await pitr(['log', 'provision', '--source-id', id], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/already present/);
+    const p = kafkaClient(info.kafka, 'capture', { clientId: 'stack-test-cliprov', quiet: true }).producer();
+    await p.connect();
+    await p.send({ topic: topics.changes, messages: [{ partition: 0, key: 'k', value: 'v' }] });
+    await p.disconnect();
+    for (const t of [topics.changes, topics.meta]) await custodian.deleteTopics({ topics: [t] }).catch(() => undefined);
   });
 
   it('lets capture append, plainly and in a transaction', async () => {
