@@ -23,6 +23,7 @@ import { comparePositions, formatPosition, type Position } from '../core/positio
 import { ConnectionError, CoverageError, PitrError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
+import { formatGtid, gtidPosAfter, gtidPosCovers } from '../core/gtid.js';
 import { captureMetrics } from '../metrics/metrics.js';
 
 export interface CaptureOptions {
@@ -105,27 +106,6 @@ async function oldestBinlogGtidPos(source: MysqlUrl): Promise<{ file: string; gt
   }
 }
 
-/** True when GTID position `ours` includes every domain's last transaction in `head`. */
-export function gtidPosCovers(ours: string, head: string): boolean {
-  const mine = new Map<number, bigint>();
-  for (const p of ours.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [d, , n] = p.split('-');
-    mine.set(Number(d), BigInt(n!));
-  }
-  for (const p of head.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [d, , n] = p.split('-');
-    const have = mine.get(Number(d));
-    if (have === undefined || have < BigInt(n!)) return false;
-  }
-  return true;
-}
-
-export function gtidPosAfter(prev: string, txn: SourceTxn): string {
-  const parts = new Map<number, string>();
-  for (const p of prev.split(',').map((s) => s.trim()).filter(Boolean)) parts.set(Number(p.split('-')[0]), p);
-  parts.set(txn.gtid.domain, `${txn.gtid.domain}-${txn.gtid.serverId}-${txn.gtid.seq}`);
-  return [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v).join(',');
-}
 
 function txnBytes(t: SourceTxn): number {
   let n = 64;
@@ -495,7 +475,7 @@ class CaptureSession {
       if (!txns.length && heartbeatTime === undefined) return;
       let next = this.resume;
       for (const t of txns) {
-        next = { binlogFile: t.binlogFile, position: t.position, gtidPos: gtidPosAfter(next.gtidPos, t), time: Math.max(next.time, t.commitTime) };
+        next = { binlogFile: t.binlogFile, position: t.position, gtidPos: gtidPosAfter(next.gtidPos, t.gtid), time: Math.max(next.time, t.commitTime) };
       }
       if (heartbeatTime !== undefined && heartbeatTime > next.time) next = { ...next, time: heartbeatTime };
       try {
@@ -538,7 +518,7 @@ class CaptureSession {
       await this.connectLog();
       const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
       if (meta.resume && meta.resume.position && this.pending.length) {
-        const landed = this.pending.filter((t) => gtidPosCovers(meta.resume!.gtidPos, `${t.gtid.domain}-${t.gtid.serverId}-${t.gtid.seq}`));
+        const landed = this.pending.filter((t) => gtidPosCovers(meta.resume!.gtidPos, formatGtid(t.gtid)));
         if (landed.length) {
           this.log.info({ transactions: landed.length }, 'the last batch had landed before the failure; not writing it again');
           this.pending = this.pending.slice(landed.length);

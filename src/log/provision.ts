@@ -1,7 +1,7 @@
 // Custodian provisioning of one source's log: creates its topics with history-keeping settings, checks existing
 // ones without changing them, and grants the capture (append-only) and reader principals exactly their rights.
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient, AclEntry } from 'kafkajs';
+import type { Admin, AclEntry } from 'kafkajs';
 import { ConnectionError, PitrError } from '../core/errors.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { kafkaClient } from './kafka-log.js';

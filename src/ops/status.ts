@@ -6,6 +6,7 @@ import type { MetaState } from '../log/meta-state.js';
 import { comparePositions, formatPosition, type Position } from '../core/position.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { ddlEffect } from '../guard/ddl-effects.js';
+import { parseGtidPos } from '../core/gtid.js';
 
 export type CaptureState = 'running' | 'lagging' | 'stopped' | 'never-ran' | 'unknown';
 
@@ -90,15 +91,6 @@ export interface StatusReport {
   verify: (LastVerify & { atIso: string }) | null;
 }
 
-/** Parses "0-1-100,1-2-7" into domain -> { text, seq }. */
-export function parseGtidPos(pos: string): Map<number, { text: string; seq: bigint }> {
-  const out = new Map<number, { text: string; seq: bigint }>();
-  for (const p of pos.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^(\d+)-(\d+)-(\d+)$/.exec(p);
-    if (m) out.set(Number(m[1]), { text: p, seq: BigInt(m[3]!) });
-  }
-  return out;
-}
 
 /** Transactions the source has and the log lacks, per GTID domain. */
 export function domainLag(sourcePos: string, logPos: string): DomainLag[] {

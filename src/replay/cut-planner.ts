@@ -3,7 +3,7 @@
 import { CoverageError, UsageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
-import { formatGtid, type Gtid } from '../core/gtid.js';
+import { formatGtid, parseGtidPos, type Gtid } from '../core/gtid.js';
 import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
 
 export type CutSpec = { asOf: number } | { beforeGtid: Gtid } | { throughGtid: Gtid };
@@ -77,7 +77,7 @@ export function planCut(meta: MetaState, spec: CutSpec): CutPlan {
 }
 
 function gtidPosHas(pos: string, g: Gtid): boolean {
-  return pos.split(',').map((x) => x.trim()).includes(formatGtid(g));
+  return parseGtidPos(pos).get(g.domain)?.text === formatGtid(g);
 }
 
 function firstTxnAfter(meta: MetaState, s: SnapshotInfo): number {

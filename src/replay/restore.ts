@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { kafkaClient, partitionEnds, readPartitions } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
-import { decodeRecord, fromPositionMsg, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
+import { decodeRecord, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
-import type { MetaState, DdlEntry } from '../log/meta-state.js';
+import type { DdlEntry } from '../log/meta-state.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
 import { RowFolder, LineFolder, foldView } from './row-folder.js';
 import { LineRenderer } from './sql-values.js';
@@ -286,7 +286,6 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     log.debug({ ms: Date.now() - readStarted, changesRead }, 'log read');
 
     // Segment 0: load folded snapshot + changes.
-    const loaded = new Set<string>();
     const flushSegment = async (seg: number) => {
       for (const [key, s] of state) {
         const [db, table] = splitKey(key);
@@ -298,7 +297,6 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
           if (f.lines) await applyLineFold(conn, scratchFor(db), table, info, f.lines.result());
           else await applyFold(conn, scratchFor(db), table, info, f.rows!.result());
           s.fold0 = null;
-          loaded.add(key);
           continue;
         }
         const spool = s.later.get(seg);
