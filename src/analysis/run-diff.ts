@@ -38,6 +38,7 @@ export async function foldWindow(log: OpenLog, table: TableRef, w: Window): Prom
       from: boundAfter(w.from),
       to: boundThrough(w.to),
       partitions: log.partitions,
+      meta: log.meta,
     },
     (item) => {
       if (item.kind === 'change') for (const c of item.batch.changes) folder.apply(item.batch.columns, c);

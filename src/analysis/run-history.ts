@@ -57,6 +57,7 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
       from: { at: snapshot.position, inclusive: false },
       to: toCut ? boundThrough(toCut) : undefined,
       partitions: log.partitions,
+      meta: log.meta,
     },
     (item) => {
       if (item.kind === 'snapshot') {

@@ -11,6 +11,9 @@ export interface GtidEvent {
   /** The group is a standalone statement without BEGIN/COMMIT. */
   standalone: boolean;
   timestamp: number;
+  /** Binlog file and end position of the GTID event (set by the zongji adapter; fixtures may omit them). */
+  file?: string;
+  nextPosition?: number;
 }
 
 export interface QueryEvent {

@@ -3,7 +3,7 @@
 import ZongJi from '@vlasky/zongji';
 import type { BinlogEvent } from './binlog-events.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
-import { ConnectionError, PitrError } from '../core/errors.js';
+import { BinlogPurgedError, ConnectionError, PitrError } from '../core/errors.js';
 
 export interface BinlogStart {
   /** MariaDB GTID position to resume after (domain-server-seq list). Takes precedence. */
@@ -120,6 +120,8 @@ export class BinlogSource {
           isDdl: Boolean(e.isDdl),
           standalone: Boolean(e.standalone),
           timestamp: ts,
+          file: this.file,
+          nextPosition: e.nextPosition,
         };
       case 'query':
         return {
@@ -156,12 +158,18 @@ export class BinlogSource {
   }
 }
 
+/** Socket and protocol failures: the source went away (restart, network), reconnecting may help. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED',
+]);
+
 function classify(err: Error & { code?: string; errno?: number }): PitrError {
   // 1236: binlog needed to resume is gone (purged) or position invalid; never retriable.
   if (err.errno === 1236 || /1236|purged|Could not find first log/i.test(err.message)) {
-    return new PitrError(`the source's binlog no longer holds what capture needs to resume: ${err.message}`, { cause: err });
+    return new BinlogPurgedError(`the source's binlog no longer holds what capture needs to resume: ${err.message}`, { cause: err });
   }
-  if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'PROTOCOL_CONNECTION_LOST' || err.code === 'ETIMEDOUT') {
+  if (err.code !== undefined && CONNECTION_CODES.has(err.code)) {
     return new ConnectionError(`lost the binlog connection to the source: ${err.message}`, { cause: err });
   }
   return new PitrError(`binlog reader failed: ${err.message}`, { cause: err });

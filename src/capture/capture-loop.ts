@@ -1,10 +1,11 @@
 // Capture orchestrator: finds its resume point in the log itself, snapshots on first start (or after
 // a recorded gap), then tails the binlog and appends whole source transactions to Kafka in atomic
-// batches; rides out source and broker outages, and stops reading the binlog when the log cannot
-// keep up rather than buffering without bound.
+// batches; a transaction too large to hold goes out staged, chunk by chunk as it is decoded, and its
+// commit marker closes it (log.proto). Rides out source and broker outages, and stops reading the
+// binlog when the log cannot keep up rather than buffering without bound.
 import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
-import { TransactionBuilder, ALL_USER_TABLES, type SourceTxn, type TableFilter } from './transaction-builder.js';
+import { TransactionBuilder, ALL_USER_TABLES, DEFAULT_STAGE_BYTES, type SourceTxn, type StagedChunk, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
 import { parseTableFilter } from './table-filter.js';
 import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
@@ -14,13 +15,13 @@ import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-c
 import { RECORD_VERSION, type RecordMsg } from '../log/record-types.js';
 import { readMeta } from '../log/meta-reader.js';
 import type { MetaState } from '../log/meta-state.js';
-import { txnBatchMessages, rowSize, type ResumePoint } from '../log/txn-records.js';
+import { stagedChunkMessages, txnIndexMessage, txnMessages, type IndexedTxn, type ResumePoint } from '../log/txn-records.js';
 import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql } from '../core/mysql-conn.js';
 import { comparePositions, formatPosition, type Position } from '../core/position.js';
-import { ConnectionError, CoverageError, PitrError } from '../core/errors.js';
+import { BinlogPurgedError, ConnectionError, CoverageError, PitrError, ProducerFencedError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
 import { formatGtid, gtidPosAfter, gtidPosCovers } from '../core/gtid.js';
@@ -43,6 +44,8 @@ export interface CaptureOptions {
   flushIntervalMs?: number;
   /** Resident memory cap (bytes): above it capture stops reading the binlog until the log catches up. */
   memoryCapBytes?: number;
+  /** Row-image bytes after which a source transaction in progress is written out staged (default: from the cap). */
+  stageBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -54,25 +57,59 @@ export interface CaptureResult {
   position?: Position;
   /** Outages ridden out (source or Kafka unreachable for a while). */
   outages: number;
+  /** Peak resident memory of the capture process (MB). */
+  peakRssMb?: number;
 }
 
 export const DEFAULT_MEMORY_CAP = 256 * 1024 * 1024;
+
+/**
+ * Resident memory of the runtime itself on top of the cap: Node, V8's heap headroom, kafkajs,
+ * protobufjs, the binlog parser and freed buffers the allocator keeps (an idle capture is about
+ * 75 MB; measured peaks ran 100-120 MB above small caps). Capture's RSS stays within cap + slack
+ * whatever the size of a source transaction.
+ */
+export const RUNTIME_SLACK = 128 * 1024 * 1024;
 
 /** The binlog needed to resume is gone: capture stops rather than skip history silently. */
 export class BinlogGapError extends CoverageError {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The source answered that the binlog needed to resume was purged (error 1236 and kin). */
-function isPurged(err: Error): boolean {
-  return /no longer holds/.test(err.message);
+/** Exponential backoff between retries while an outage lasts: 0.5 s doubling up to 10 s. */
+class Backoff {
+  private next = 500;
+  async wait(): Promise<void> {
+    await sleep(this.next);
+    this.next = Math.min(this.next * 2, 10_000);
+  }
+  reset(): void {
+    this.next = 500;
+  }
 }
 
-/** Kafka said another producer with our transactional id took over. */
-function isFenced(err: unknown): boolean {
-  const text = JSON.stringify({ m: (err as Error)?.message, t: (err as { type?: string })?.type, c: String((err as { cause?: unknown })?.cause ?? '') });
-  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced/i.test(text);
+/**
+ * What waits to be written, already encoded (decoded row images die young, so they never pile up
+ * in the old heap): whole transactions, and chunks of a staged one still in progress.
+ */
+interface PendingTxn extends IndexedTxn {
+  kind: 'txn';
+  binlogFile: string;
+  /** Row changes in `msgs` (a staged transaction's earlier chunks hold the rest). */
+  rowCount: number;
+  bytes: number;
+  msgs: OutMessage[];
 }
+interface PendingChunk {
+  kind: 'chunk';
+  stagedId: string;
+  rowCount: number;
+  bytes: number;
+  msgs: OutMessage[];
+}
+type PendingItem = PendingTxn | PendingChunk;
+const isChunk = (x: PendingItem): x is PendingChunk => x.kind === 'chunk';
+const encodedBytes = (msgs: OutMessage[]): number => msgs.reduce((n, m) => n + m.value.length + m.key.length + 64, 64);
 
 export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const session = new CaptureSession(opts);
@@ -107,13 +144,6 @@ async function oldestBinlogGtidPos(source: MysqlUrl): Promise<{ file: string; gt
 }
 
 
-function txnBytes(t: SourceTxn): number {
-  let n = 64;
-  for (const tc of t.tables.values()) for (const c of tc.changes) n += 16 + rowSize(c.before?.values) + rowSize(c.after?.values);
-  for (const d of t.ddl) n += d.statement.length;
-  return n;
-}
-
 /** Reports an outage once when it starts and once when it ends. */
 class Outage {
   private since = 0;
@@ -143,7 +173,14 @@ class CaptureSession {
   private epoch = 0;
   private server = '';
   private resume!: ResumePoint;
-  private pending: SourceTxn[] = [];
+  private pending: PendingItem[] = [];
+  /** Records written so far per staged transaction in progress (its commit marker counts them). */
+  private readonly stagedRecords = new Map<string, number>();
+  /** A chunk's write failed with an unknown outcome: read the transaction again under a new staged id. */
+  private abandonStaged = false;
+  private readonly kafkaBackoff = new Backoff();
+  private readonly stageBytes: number;
+  private wake: (() => void) | undefined;
   /** Tables added to the filter by a partial snapshot: their changes up to its position are in it. */
   private readonly skipUntil = new Map<string, Position>();
   private pendingRows = 0;
@@ -163,6 +200,8 @@ class CaptureSession {
     this.filter = opts.filter ?? ALL_USER_TABLES;
     this.builder = new TransactionBuilder(this.filter);
     this.cap = opts.memoryCapBytes ?? DEFAULT_MEMORY_CAP;
+    // Chunks small against the cap: several are in memory at once (decoded, encoded, in flight).
+    this.stageBytes = opts.stageBytes ?? Math.max(128 * 1024, Math.min(DEFAULT_STAGE_BYTES, Math.floor(this.cap / 64)));
     this.kafkaOutage = new Outage('Kafka', () => this.result.outages++);
     this.sourceOutage = new Outage('the source server', () => this.result.outages++);
   }
@@ -193,6 +232,7 @@ class CaptureSession {
       await this.appender.disconnect();
     }
     this.result.seconds = (Date.now() - started) / 1000;
+    this.result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     this.result.position = this.resume?.position;
     return this.result;
   }
@@ -224,8 +264,8 @@ class CaptureSession {
     try {
       await this.appender.appendAtomically(messages);
     } catch (err) {
-      if (isFenced(err)) {
-        throw new PitrError(`another capture process for source "${this.opts.sourceId}" took over the log; this one stops.`, { cause: err });
+      if (err instanceof ProducerFencedError) {
+        throw new ProducerFencedError(`another capture process for source "${this.opts.sourceId}" took over the log; this one stops.`, { cause: err });
       }
       throw err;
     }
@@ -360,7 +400,18 @@ class CaptureSession {
   }
 
   private startSource(): Promise<void> {
-    this.builder = new TransactionBuilder(this.filter);
+    this.builder = new TransactionBuilder(this.filter, {
+      stageBytes: this.stageBytes,
+      onChunk: (chunk) => {
+        if (this.skipUntil.size) this.dropSnapshotted(chunk);
+        const msgs = stagedChunkMessages(this.batchContext(), chunk);
+        if (!this.stagedRecords.has(chunk.stagedId)) {
+          this.log.info({ gtid: formatGtid(chunk.gtid), staged: chunk.stagedId }, 'a large transaction: writing it to the log in chunks as it is read');
+        }
+        this.stagedRecords.set(chunk.stagedId, (this.stagedRecords.get(chunk.stagedId) ?? 0) + msgs.length);
+        this.enqueue({ kind: 'chunk', stagedId: chunk.stagedId, rowCount: chunk.rowCount, bytes: encodedBytes(msgs), msgs });
+      },
+    });
     this.sourceFailure = undefined;
     const source = new BinlogSource({
       source: this.opts.source,
@@ -373,11 +424,7 @@ class CaptureSession {
         if (txn) {
           if (this.epoch) txn.position.epoch = this.epoch;
           if (this.skipUntil.size) this.dropSnapshotted(txn);
-          this.pending.push(txn);
-          this.pendingRows += txn.rowCount;
-          this.pendingBytes += txnBytes(txn);
-          this.applyBackpressure();
-          captureMetrics.pendingBytes.set(this.pendingBytes);
+          this.enqueue(this.encodeTxn(txn));
         }
       },
       onError: (err) => {
@@ -389,15 +436,86 @@ class CaptureSession {
     return source.start();
   }
 
-  /** Drops row changes a partial snapshot already holds (tables added to the filter). */
-  private dropSnapshotted(txn: SourceTxn): void {
-    for (const [key, tc] of txn.tables) {
+  private encodeTxn(txn: SourceTxn): PendingTxn {
+    const msgs = txnMessages(this.batchContext(), txn);
+    let staged: PendingTxn['staged'];
+    if (txn.staged) {
+      const own = msgs.filter((m) => m.topic === this.topics.changes).length;
+      staged = { id: txn.staged.id, rowChanges: txn.staged.rowChanges, records: (this.stagedRecords.get(txn.staged.id) ?? 0) + own };
+      this.stagedRecords.delete(txn.staged.id);
+    }
+    return {
+      kind: 'txn', gtid: txn.gtid, position: txn.position, commitTime: txn.commitTime, staged,
+      binlogFile: txn.binlogFile, rowCount: txn.rowCount, bytes: encodedBytes(msgs), msgs,
+    };
+  }
+
+  private enqueue(item: PendingItem): void {
+    this.pending.push(item);
+    this.pendingRows += item.rowCount;
+    this.pendingBytes += item.bytes;
+    this.applyBackpressure();
+    captureMetrics.pendingBytes.set(this.pendingBytes);
+    // A chunk means a large transaction streams in: write it now rather than at the next tick.
+    if (item.kind === 'chunk') this.wakeLoop();
+  }
+
+  private wakeLoop(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Sleeps up to `ms`, or until a chunk arrives or reading pauses for the log to catch up. */
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Takes the first `n` pending items off the queue once they are in the log. */
+  private dequeue(n: number): void {
+    for (const item of this.pending.slice(0, n)) {
+      this.pendingRows -= item.rowCount;
+      this.pendingBytes -= item.bytes;
+    }
+    this.pending = this.pending.slice(n);
+    this.applyBackpressure();
+    captureMetrics.pendingBytes.set(this.pendingBytes);
+  }
+
+  /** Forgets everything read but not written: it is read again from the log's resume point. */
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingRows = 0;
+    this.pendingBytes = 0;
+    this.stagedRecords.clear();
+  }
+
+  /**
+   * Drops row changes a partial snapshot already holds (tables added to the filter). A chunk has
+   * no commit position yet; a snapshot position is a transaction boundary, so a transaction that
+   * began before it also committed at or before it.
+   */
+  private dropSnapshotted(item: SourceTxn | StagedChunk): void {
+    const chunk = 'stagedId' in item;
+    for (const [key, tc] of item.tables) {
       const until = this.skipUntil.get(key);
       if (!until) continue;
-      if (comparePositions(txn.position, until) <= 0) {
-        txn.rowCount -= tc.changes.length;
-        txn.tables.delete(key);
-      } else this.skipUntil.delete(key);
+      const covered = chunk
+        ? comparePositions(this.epoch ? { ...item.startPosition, epoch: this.epoch } : item.startPosition, until) < 0
+        : comparePositions(item.position, until) <= 0;
+      if (covered) {
+        item.rowCount -= tc.changes.length;
+        item.tables.delete(key);
+      } else if (!chunk) this.skipUntil.delete(key);
     }
   }
 
@@ -408,11 +526,13 @@ class CaptureSession {
     // reading for good).
     // The estimate counts payload bytes; decoded rows, their encoded copy in flight to Kafka and
     // the driver's buffers take several times that, hence the low share.
+    // Pending bytes are encoded records (exact). Above cap + slack, buffer as little as possible.
     const over =
-      this.pendingBytes > this.cap / 8 || (this.pendingBytes > 1024 * 1024 && process.memoryUsage.rss() > this.cap * 0.6);
+      this.pendingBytes > this.cap / 8 || (this.pendingBytes > 1024 * 1024 && process.memoryUsage.rss() > this.cap + RUNTIME_SLACK);
     if (over && !this.paused) {
       this.paused = true;
       this.source?.pause();
+      this.wakeLoop();
       captureMetrics.paused.set(1);
       this.log.debug({ pendingBytes: this.pendingBytes }, 'log behind: paused reading the binlog');
     } else if (!over && this.paused) {
@@ -430,22 +550,22 @@ class CaptureSession {
 
   /** (Re)connects to the binlog at the log's resume point; a purged binlog is a gap. */
   private async connectSource(): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    const backoff = new Backoff();
+    for (;;) {
       try {
         await this.startSource();
         this.sourceOutage.recovered();
         return;
       } catch (err) {
         await this.stopSource();
-        const e = err as PitrError;
-        if (isPurged(e)) {
+        if (err instanceof BinlogPurgedError) {
           await this.onPurged();
           continue;
         }
-        if (!(e instanceof ConnectionError) && !e.retriable && !/ECONN|connect|lost|closed|timeout/i.test(e.message)) throw err;
+        if (!(err instanceof PitrError && err.retriable)) throw err;
         this.sourceOutage.failed(err);
         if (this.stopping) throw err;
-        await sleep(delay);
+        await backoff.wait();
       }
     }
   }
@@ -467,11 +587,37 @@ class CaptureSession {
     );
   }
 
-  /** Writes the pending transactions (or a heartbeat) in one Kafka transaction, riding out outages. */
+  /**
+   * Writes what is pending in commit order: each run of whole transactions in one Kafka
+   * transaction closed by its TxnIndex (or a heartbeat when nothing is pending), each run of staged
+   * chunks in one Kafka transaction of its own. Rides out outages.
+   */
   private async flush(heartbeatTime?: number): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      // A snapshot of what is pending now: events keep arriving while the append is in flight.
-      const txns = this.pending.slice();
+    let heartbeat = heartbeatTime;
+    for (;;) {
+      if (!this.pending.length) {
+        if (heartbeat !== undefined) await this.appendTxns(0, heartbeat);
+        return;
+      }
+      const chunks = isChunk(this.pending[0]!);
+      let n = 1;
+      while (n < this.pending.length && isChunk(this.pending[n]!) === chunks) n++;
+      if (chunks) {
+        if (!(await this.appendChunks(n))) return;
+      } else {
+        // A heartbeat moves coverage on with the last batch; more arrivals wait for the next flush.
+        const last = n === this.pending.length;
+        await this.appendTxns(n, last ? heartbeat : undefined);
+        heartbeat = undefined;
+        if (last) return;
+      }
+    }
+  }
+
+  /** The first `count` pending items (whole transactions) in one Kafka transaction with their TxnIndex. */
+  private async appendTxns(count: number, heartbeatTime?: number): Promise<void> {
+    for (;;) {
+      const txns = this.pending.slice(0, count) as PendingTxn[];
       if (!txns.length && heartbeatTime === undefined) return;
       let next = this.resume;
       for (const t of txns) {
@@ -479,56 +625,92 @@ class CaptureSession {
       }
       if (heartbeatTime !== undefined && heartbeatTime > next.time) next = { ...next, time: heartbeatTime };
       try {
-        const ctx = { sourceId: this.opts.sourceId, topics: this.topics, partitions: this.partitions };
-        const msgs = txnBatchMessages(ctx, txns, next, { epoch: this.epoch, sourceServer: this.server, tableFilter: this.opts.tableFilterSpec ?? '' });
+        const source = { epoch: this.epoch, sourceServer: this.server, tableFilter: this.opts.tableFilterSpec ?? '' };
+        const msgs = [...txns.flatMap((t) => t.msgs), txnIndexMessage(this.batchContext(), txns, next, source)];
         await this.append(msgs);
-        this.kafkaOutage.recovered();
-        captureMetrics.appended(txns.length, txns.reduce((n, t) => n + t.rowCount, 0), msgs.length, msgs.reduce((n, m) => n + m.value.length, 0), next.time);
+        this.logRecovered();
+        // Metrics count rows as they reach the log (a staged transaction's chunks counted theirs).
+        const written = txns.reduce((n, t) => n + t.rowCount, 0);
+        captureMetrics.appended(txns.length, written, msgs.length, msgs.reduce((n, m) => n + m.value.length, 0), next.time);
         this.resume = next;
-        for (const t of txns) {
-          this.result.transactions++;
-          this.result.rowChanges += t.rowCount;
-        }
-        // Only what this append wrote leaves the queue; later arrivals stay for the next flush.
-        this.pending = this.pending.slice(txns.length);
-        for (const t of txns) {
-          this.pendingRows -= t.rowCount;
-          this.pendingBytes -= txnBytes(t);
-        }
-        this.applyBackpressure();
-        captureMetrics.pendingBytes.set(this.pendingBytes);
+        this.result.transactions += txns.length;
+        this.result.rowChanges += txns.reduce((n, t) => n + (t.staged?.rowChanges ?? t.rowCount), 0);
+        this.dequeue(txns.length);
         return;
       } catch (err) {
-        if (err instanceof PitrError && /took over the log/.test(err.message)) throw err;
-        this.kafkaOutage.failed(err);
-        if (this.stopping) throw err;
-        await sleep(delay);
-        await this.reconnectLog();
+        await this.onAppendFailed(err);
+        // After an unknown outcome the log is the truth: what it holds already leaves the queue.
+        count -= await this.reconnectLog();
       }
     }
   }
 
   /**
-   * After a failed append the outcome may be unknown (the commit may have landed). The log is the
-   * truth: reconnect, reread its resume point, and drop pending transactions it already holds.
+   * The first `count` pending items (chunks of the staged transaction in progress) in one Kafka
+   * transaction without a TxnIndex: readers ignore them until the commit marker comes. A failed
+   * write has an unknown outcome and a retry could write a chunk twice under one id, so the
+   * transaction is read again from the resume point under a new id instead (false).
    */
-  private async reconnectLog(): Promise<void> {
+  private async appendChunks(count: number): Promise<boolean> {
+    const chunks = this.pending.slice(0, count) as PendingChunk[];
+    const msgs = chunks.flatMap((c) => c.msgs);
+    try {
+      await this.append(msgs);
+    } catch (err) {
+      await this.onAppendFailed(err);
+      await this.reconnectLog();
+      this.abandonStaged = true;
+      return false;
+    }
+    this.logRecovered();
+    captureMetrics.appended(0, chunks.reduce((n, c) => n + c.rowCount, 0), msgs.length, msgs.reduce((n, m) => n + m.value.length, 0), this.resume.time);
+    this.dequeue(count);
+    return true;
+  }
+
+  private batchContext() {
+    return { sourceId: this.opts.sourceId, topics: this.topics, partitions: this.partitions };
+  }
+
+  private logRecovered(): void {
+    this.kafkaOutage.recovered();
+    this.kafkaBackoff.reset();
+  }
+
+  /** A failed append: a fenced producer stops capture; an outage waits (backoff) before the retry. */
+  private async onAppendFailed(err: unknown): Promise<void> {
+    if (err instanceof ProducerFencedError) throw err;
+    this.kafkaOutage.failed(err);
+    if (this.stopping) throw err;
+    await this.kafkaBackoff.wait();
+  }
+
+  /**
+   * After a failed append the outcome may be unknown (the commit may have landed). The log is the
+   * truth: reconnect, reread its resume point, and drop the leading pending transactions it
+   * already holds. Returns how many were dropped.
+   */
+  private async reconnectLog(): Promise<number> {
     try {
       await this.appender.disconnect();
       await this.connectLog();
       const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
-      if (meta.resume && meta.resume.position && this.pending.length) {
-        const landed = this.pending.filter((t) => gtidPosCovers(meta.resume!.gtidPos, formatGtid(t.gtid)));
-        if (landed.length) {
-          this.log.info({ transactions: landed.length }, 'the last batch had landed before the failure; not writing it again');
-          this.pending = this.pending.slice(landed.length);
-          this.resume = { ...meta.resume };
-          this.pendingRows = this.pending.reduce((n, t) => n + t.rowCount, 0);
-          this.pendingBytes = this.pending.reduce((n, t) => n + txnBytes(t), 0);
-        }
+      if (!meta.resume?.position) return 0;
+      let landed = 0;
+      while (landed < this.pending.length) {
+        const item = this.pending[landed]!;
+        if (isChunk(item) || !gtidPosCovers(meta.resume.gtidPos, formatGtid(item.gtid))) break;
+        landed++;
       }
+      if (landed) {
+        this.log.info({ transactions: landed }, 'the last batch had landed before the failure; not writing it again');
+        this.dequeue(landed);
+        this.resume = { ...meta.resume };
+      }
+      return landed;
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'Kafka still unreachable');
+      return 0;
     }
   }
 
@@ -558,10 +740,8 @@ class CaptureSession {
           const err = this.sourceFailure;
           // What was read but not written is read again from the log's resume point.
           await this.stopSource();
-          this.pending = [];
-          this.pendingRows = 0;
-          this.pendingBytes = 0;
-          if (isPurged(err)) await this.onPurged();
+          this.dropPending();
+          if (err instanceof BinlogPurgedError) await this.onPurged();
           else {
             if (!(err instanceof ConnectionError) && !err.retriable) throw err;
             this.sourceOutage.failed(err);
@@ -569,8 +749,17 @@ class CaptureSession {
           await this.connectSource();
           continue;
         }
+        if (this.abandonStaged) {
+          // Its chunks written so far stay in the log uncommitted: no TxnIndex will ever name them.
+          this.abandonStaged = false;
+          await this.stopSource();
+          this.log.warn({ from: this.resume.gtidPos }, 'writing a large transaction failed mid-way; reading it again from the resume point');
+          this.dropPending();
+          await this.connectSource();
+          continue;
+        }
         if (this.pendingRows >= 20000 || this.pending.length >= 2000 || this.pendingBytes >= 16 * 1024 * 1024) await this.flush();
-        else await sleep(interval);
+        else await this.nap(interval);
         if (this.pending.length) await this.flush();
         const idle = !this.builder.inTransaction && this.pending.length === 0;
         if (target && gtidPosCovers(this.resume.gtidPos, target.gtidPos)) {

@@ -1,6 +1,10 @@
-// Groups binlog events into whole source transactions with exact typed row images. Pure: events in,
-// transactions out; no driver, no Kafka.
+// Groups binlog events into whole source transactions with exact typed row images. A transaction
+// whose row images outgrow `stageBytes` is handed out in chunks as it is decoded (staged, see
+// log.proto), so no transaction is ever held whole. Pure: events in, transactions and chunks out;
+// no driver, no Kafka.
+import { randomBytes } from 'node:crypto';
 import type { BinlogEvent, RowsEvent } from './binlog-events.js';
+import { rowSize } from '../log/txn-records.js';
 import { encodeBinlogValue } from './value-encoder.js';
 import { Op, type RowChangeMsg, type Value } from '../log/record-types.js';
 import { binlogFileSeq, type Position } from '../core/position.js';
@@ -30,9 +34,35 @@ export interface SourceTxn {
   tables: Map<string, TableChanges>;
   /** DDL statements (a DDL group holds exactly one). */
   ddl: DdlStatement[];
-  /** Number of row changes across tables. */
+  /** Number of row changes across tables (held here; a staged transaction's chunks hold the rest). */
   rowCount: number;
+  /** Estimated payload bytes of the row changes held here. */
+  bytes: number;
+  /** Set when earlier chunks of this transaction were handed out staged: the rows here are its last chunk. */
+  staged?: { id: string; rowChanges: number };
 }
+
+/** Row changes of a transaction still in progress, handed out before its commit is read. */
+export interface StagedChunk {
+  stagedId: string;
+  gtid: Gtid;
+  /** Binlog position just after the transaction's GTID event (before its commit, in the same file). */
+  startPosition: Position;
+  tables: Map<string, TableChanges>;
+  rowCount: number;
+  bytes: number;
+}
+
+export interface TransactionBuilderOptions {
+  /** Row-image bytes (estimated payload) above which a transaction in progress is handed out as a chunk. */
+  stageBytes?: number;
+  onChunk?: (chunk: StagedChunk) => void;
+  /** Id of a new staged transaction attempt (random by default). */
+  newStagedId?: () => string;
+}
+
+/** Default chunk size of a staged transaction: small against capture's memory cap, large against per-record cost. */
+export const DEFAULT_STAGE_BYTES = 1024 * 1024;
 
 export type TableFilter = (database: string, table: string) => boolean;
 
@@ -55,8 +85,18 @@ export class TransactionBuilder {
   private current: SourceTxn | null = null;
   private isDdlGroup = false;
   private file = '';
+  /** Of the transaction in progress: its GTID event's end, and its staged id once a chunk went out. */
+  private startPosition: Position = { fileSeq: 0, endPos: 0 };
+  private stagedId = '';
+  private stagedRows = 0;
+  private readonly stageBytes: number;
 
-  constructor(private readonly filter: TableFilter = ALL_USER_TABLES) {}
+  constructor(
+    private readonly filter: TableFilter = ALL_USER_TABLES,
+    private readonly opts: TransactionBuilderOptions = {},
+  ) {
+    this.stageBytes = opts.stageBytes ?? DEFAULT_STAGE_BYTES;
+  }
 
   /** Feeds one event; returns the transaction it completed, if any. */
   push(ev: BinlogEvent): SourceTxn | null {
@@ -73,11 +113,18 @@ export class TransactionBuilder {
           tables: new Map(),
           ddl: [],
           rowCount: 0,
+          bytes: 0,
         };
         this.isDdlGroup = ev.isDdl;
+        this.startPosition = { fileSeq: binlogFileSeq(ev.file ?? this.file), endPos: ev.nextPosition ?? 0 };
+        this.stagedId = '';
+        this.stagedRows = 0;
         return null;
       case 'rows':
-        if (this.current) this.addRows(this.current, ev);
+        if (this.current) {
+          this.addRows(this.current, ev);
+          if (this.current.bytes >= this.stageBytes && this.opts.onChunk) this.handOutChunk(this.current);
+        }
         return null;
       case 'query': {
         const txn = this.current;
@@ -116,7 +163,7 @@ export class TransactionBuilder {
       txn.tables.set(key, tc);
     }
     for (const row of ev.rows) {
-      const index = txn.rowCount++;
+      const index = this.stagedRows + txn.rowCount++;
       if (ev.op === 'insert') {
         tc.changes.push({ op: Op.INSERT, index, after: { values: rowValues(row, ev.columns, ev.columnTypes) } });
       } else if (ev.op === 'delete') {
@@ -130,7 +177,27 @@ export class TransactionBuilder {
           after: { values: rowValues(r.after, ev.columns, ev.columnTypes) },
         });
       }
+      const c = tc.changes[tc.changes.length - 1]!;
+      txn.bytes += 16 + rowSize(c.before?.values) + rowSize(c.after?.values);
     }
+  }
+
+  /** Hands out the rows held so far as a chunk of a staged transaction and starts holding anew. */
+  private handOutChunk(txn: SourceTxn): void {
+    if (!this.stagedId) this.stagedId = this.opts.newStagedId?.() ?? randomBytes(8).toString('hex');
+    const chunk: StagedChunk = {
+      stagedId: this.stagedId,
+      gtid: txn.gtid,
+      startPosition: this.startPosition,
+      tables: txn.tables,
+      rowCount: txn.rowCount,
+      bytes: txn.bytes,
+    };
+    this.stagedRows += txn.rowCount;
+    txn.tables = new Map();
+    txn.rowCount = 0;
+    txn.bytes = 0;
+    this.opts.onChunk!(chunk);
   }
 
   private finish(file: string, endPos: number, timestamp: number): SourceTxn {
@@ -139,6 +206,9 @@ export class TransactionBuilder {
     txn.binlogFile = file || this.file;
     txn.position = { fileSeq: binlogFileSeq(txn.binlogFile), endPos };
     txn.commitTime = timestamp;
+    if (this.stagedId) txn.staged = { id: this.stagedId, rowChanges: this.stagedRows + txn.rowCount };
+    this.stagedId = '';
+    this.stagedRows = 0;
     return txn;
   }
 }

@@ -25,7 +25,7 @@ export function registerCaptureCommand(program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (or host:port)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: ConnectionFlags & { untilCaughtUp?: boolean; tables?: string; serverId?: number; json?: boolean; resnapshot?: boolean; memoryCap?: number; metricsPort?: string }) => {
-      if (opts.memoryCap !== undefined && !(opts.memoryCap >= 64)) throw new UsageError('--memory-cap takes a number of megabytes, at least 64.');
+      if (opts.memoryCap !== undefined && !(opts.memoryCap >= 16)) throw new UsageError('--memory-cap takes a number of megabytes, at least 16.');
       const conn = resolveConnections(opts);
       if (opts.metricsPort !== undefined) {
         const m = await startMetricsServer(String(opts.metricsPort));

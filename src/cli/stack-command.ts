@@ -39,6 +39,15 @@ function statusText(st: StackStatus): string {
   return lines.join('\n');
 }
 
+function collectSetting(v: string, acc: Record<string, string>): Record<string, string> {
+  const m = /^([a-z][a-z0-9.]*)=(.+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`--kafka-config takes key=value with a Kafka broker setting, not "${v}".`);
+  if (/^(listeners|advertised\.listeners|listener\.|sasl\.|authorizer\.|super\.users|allow\.everyone|log\.dirs|node\.id|process\.roles|controller\.)/.test(m[1]!)) {
+    throw new InvalidArgumentError(`--kafka-config cannot change ${m[1]}: the stack sets listeners, security and storage itself.`);
+  }
+  return { ...acc, [m[1]!]: m[2]! };
+}
+
 function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
@@ -52,9 +61,10 @@ export function registerStackCommand(program: Command): Command {
     .command('up')
     .description('start the local stack (creating it on first use) and provision the log; does nothing if it runs')
     .option('--kafka-nodes <n>', 'Kafka nodes of a new stack (an existing stack keeps its count)', parseNodes)
+    .option('--kafka-config <key=value>', 'broker setting of a new stack, e.g. transaction.max.timeout.ms=5000 (repeatable)', collectSetting, {})
     .option('--json', 'print the connection settings as JSON (includes the generated passwords)')
-    .action(async (opts: { kafkaNodes?: number; json?: boolean }) => {
-      const info = await stackUp({ kafkaNodes: opts.kafkaNodes });
+    .action(async (opts: { kafkaNodes?: number; kafkaConfig: Record<string, string>; json?: boolean }) => {
+      const info = await stackUp({ kafkaNodes: opts.kafkaNodes, kafkaConfig: opts.kafkaConfig });
       print(opts.json ? JSON.stringify(info) : `local stack is up\n${summary(info)}`);
     });
 

@@ -31,6 +31,12 @@ export class ConnectionError extends PitrError {
   }
 }
 
+/** The source's binlog no longer holds what capture needs to resume from (purged). Never retriable. */
+export class BinlogPurgedError extends PitrError {}
+
+/** Another producer with capture's transactional id took over the log (Kafka fenced this one). */
+export class ProducerFencedError extends PitrError {}
+
 /** A record in the log that we cannot decode or that breaks the log's invariants. */
 export class CorruptLogError extends PitrError {}
 

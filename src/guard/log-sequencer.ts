@@ -3,6 +3,9 @@
 // A TxnIndex's transactions are released only once every changes partition is known to hold no
 // more of their records (a later position was seen there, or the partition was read up to its end
 // as measured after the index was seen), with each transaction's row changes counted per table.
+// A staged transaction's chunks (log.proto) are counted under their staged id until the TxnIndex
+// that commits them is released; chunks of an attempt that never committed are dropped once the
+// same GTID commits. Counting keeps memory in O(tables per transaction), whatever its size.
 // Pure: records in, ordered items out.
 import { comparePositions, type Position } from '../core/position.js';
 import type { Gtid } from '../core/gtid.js';
@@ -41,6 +44,8 @@ type Queued =
   | { kind: 'index'; offset: bigint; msg: TxnIndexMsg; horizon: Position | undefined; ends?: Map<number, bigint> };
 
 const posKey = (p: Position): string => `${p.fileSeq}:${p.endPos}`;
+const stagedKey = (id: string): string => `staged:${id}`;
+const gtidKey = (g: { domain: number; serverId: number; seq: unknown }): string => `${g.domain}-${g.serverId}-${String(g.seq)}`;
 
 interface PendingAgg extends TableAgg {
   partition: number;
@@ -54,6 +59,8 @@ export class LogSequencer {
   private readonly aggs = new Map<string, Map<string, PendingAgg>>();
   private readonly reached = new Map<number, bigint>();
   private readonly maxPos = new Map<number, Position>();
+  /** GTID of every staged id counted and not yet released (to drop abandoned attempts). */
+  private readonly stagedGtid = new Map<string, string>();
   private metaNext = -1n;
 
   /** @param starts each changes partition with the offset reading starts at */
@@ -105,10 +112,16 @@ export class LogSequencer {
   addChange(partition: number, offset: bigint, c: ChangeBatchMsg): void {
     if (offset < this.reachedOf(partition)) return;
     this.reached.set(partition, offset + 1n);
-    const pos = fromPositionMsg(c.position);
-    const mp = this.maxPos.get(partition);
-    if (!mp || comparePositions(pos, mp) > 0) this.maxPos.set(partition, pos);
-    const pk = posKey(pos);
+    let pk: string;
+    if (c.stagedTxn) {
+      pk = stagedKey(c.stagedTxn);
+      this.stagedGtid.set(pk, gtidKey(c.gtid));
+    } else {
+      const pos = fromPositionMsg(c.position);
+      const mp = this.maxPos.get(partition);
+      if (!mp || comparePositions(pos, mp) > 0) this.maxPos.set(partition, pos);
+      pk = posKey(pos);
+    }
     let byTable = this.aggs.get(pk);
     if (!byTable) this.aggs.set(pk, (byTable = new Map()));
     const tk = `${c.database}.${c.table}`;
@@ -150,17 +163,22 @@ export class LogSequencer {
       if (q.kind === 'index') {
         if (!this.complete(q)) break;
         const t = q.msg;
+        const stagedAt = new Map((t.staged ?? []).map((st) => [st.txn, st.id] as const));
         for (let i = 0; i < t.fileSeq.length; i++) {
           const position = { fileSeq: t.fileSeq[i]!, endPos: toNumber(t.endPos[i]) };
           const k = posKey(position);
           const ddl = this.ddl.get(k) ?? [];
           this.ddl.delete(k);
-          const tables = [...(this.aggs.get(k)?.values() ?? [])].map(({ database, table, inserts, updates, deletes }) => ({ database, table, inserts, updates, deletes }));
-          this.aggs.delete(k);
+          const stagedId = stagedAt.get(i);
+          const ak = stagedId ? stagedKey(stagedId) : k;
+          const tables = [...(this.aggs.get(ak)?.values() ?? [])].map(({ database, table, inserts, updates, deletes }) => ({ database, table, inserts, updates, deletes }));
+          this.aggs.delete(ak);
+          const gtid = { domain: t.domain[i]!, serverId: t.serverId[i]!, seq: toBigInt(t.seq[i]) };
+          this.dropAbandoned(gtidKey(gtid));
           out.push({
             kind: 'txn',
             txn: {
-              gtid: { domain: t.domain[i]!, serverId: t.serverId[i]!, seq: toBigInt(t.seq[i]) },
+              gtid,
               position,
               commitTime: t.commitTime[i]!,
               ddl,
@@ -178,8 +196,17 @@ export class LogSequencer {
     return out;
   }
 
+  /** Chunks staged by attempts at this transaction that never committed (a capture killed mid-way). */
+  private dropAbandoned(gtid: string): void {
+    for (const [k, g] of this.stagedGtid) {
+      if (g !== gtid) continue;
+      this.aggs.delete(k);
+      this.stagedGtid.delete(k);
+    }
+  }
+
   private dropUpTo(h: Position): void {
-    for (const k of [...this.aggs.keys()]) if (comparePositions(parseKey(k), h) <= 0) this.aggs.delete(k);
+    for (const k of [...this.aggs.keys()]) if (!k.startsWith('staged:') && comparePositions(parseKey(k), h) <= 0) this.aggs.delete(k);
     for (const k of [...this.ddl.keys()]) if (comparePositions(parseKey(k), h) <= 0) this.ddl.delete(k);
   }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 
 const { Kafka: KafkaCtor, logLevel } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
-import { ConnectionError, PitrError, UsageError } from '../core/errors.js';
+import { ConnectionError, PitrError, ProducerFencedError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { linkHeaders, nextLink, parseLinkHeaders, type ChainHead, type ChainHeads } from './integrity-chain.js';
 
@@ -71,6 +71,9 @@ export interface OutMessage {
   value: Buffer;
 }
 
+/** Transaction timeouts capture asks for, longest first, until the broker's transaction.max.timeout.ms accepts one. */
+const TXN_TIMEOUTS_MS = [300_000, 60_000, 15_000, 5_000, 2_000, 1_000];
+
 /** Capture's producer: idempotent and transactional, so each source transaction lands exactly once. */
 export class LogAppender {
   private producer: Producer;
@@ -80,22 +83,43 @@ export class LogAppender {
 
   constructor(
     private readonly kafka: Kafka,
-    transactionalId: string,
+    private readonly transactionalId: string,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.newProducer(TXN_TIMEOUTS_MS[0]!);
+  }
+
+  private newProducer(transactionTimeout: number): Producer {
+    return this.kafka.producer({
       idempotent: true,
-      transactionalId,
+      transactionalId: this.transactionalId,
       maxInFlightRequests: 1,
-      transactionTimeout: 300_000,
+      transactionTimeout,
       allowAutoTopicCreation: false,
     });
   }
 
+  /**
+   * Connects and registers the transactional id at once, which fences any earlier producer with it
+   * and aborts the Kafka transaction it left open, so what is read afterwards is final. Every Kafka
+   * transaction capture opens is short (a batch or one chunk of a staged source transaction), so a
+   * broker whose transaction.max.timeout.ms is below our first choice gets a shorter timeout.
+   */
   async connect(): Promise<void> {
-    try {
-      await this.producer.connect();
-    } catch (err) {
-      throw kafkaError(err, 'could not connect the capture producer to Kafka');
+    for (let k = 0; ; k++) {
+      try {
+        await this.producer.connect();
+        const tx = await this.producer.transaction();
+        await tx.abort();
+        return;
+      } catch (err) {
+        await this.producer.disconnect().catch(() => undefined);
+        if (protocolErrorType(err, new Set(['INVALID_TRANSACTION_TIMEOUT'])) && k + 1 < TXN_TIMEOUTS_MS.length) {
+          logger().child({ component: 'log' }).debug({ timeoutMs: TXN_TIMEOUTS_MS[k + 1] }, 'the broker allows shorter transactions: retrying');
+          this.producer = this.newProducer(TXN_TIMEOUTS_MS[k + 1]!);
+          continue;
+        }
+        throw kafkaError(err, 'could not connect the capture producer to Kafka');
+      }
     }
   }
 
@@ -371,10 +395,24 @@ export async function readPartitions(
 }
 
 /** Maps kafkajs errors to pitr errors with one clear sentence. */
+/** Kafka's answers that mean a newer producer with our transactional id exists. */
+const FENCED_TYPES = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
+/** The first kafkajs protocol error type in `types` along the error's cause chain (retries wrap the original). */
+function protocolErrorType(err: unknown, types: Set<string>): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (e.type && types.has(e.type)) return e.type;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return undefined;
+}
+
 export function kafkaError(err: unknown, what: string): PitrError {
   if (err instanceof PitrError) return err;
   const e = err as { name?: string; type?: string; message?: string; retriable?: boolean };
   const msg = e?.message ?? String(err);
+  const fenced = protocolErrorType(err, FENCED_TYPES);
+  if (fenced) return new ProducerFencedError(`${what}: another producer with the same transactional id took over (${fenced})`, { cause: err });
   if (e?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL|authentication/i.test(msg)) {
     return new PitrError(`${what}: Kafka refused the credentials (${msg})`);
   }

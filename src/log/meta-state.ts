@@ -1,7 +1,7 @@
 // Folds the meta topic (snapshots, DDL, transaction index) into what capture and restore need:
 // the resume point, the coverage window, the commit-order index of transactions, the DDL history.
 // Pure: records in, state out.
-import type { DdlMsg, GapMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
+import type { DdlMsg, GapMsg, PositionMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
 import { fromPositionMsg, toBigInt, toNumber } from './record-codec.js';
 import { comparePositions, type Position } from '../core/position.js';
 import type { Gtid } from '../core/gtid.js';
@@ -25,6 +25,15 @@ export interface ResumeState {
   time: number;
   sourceServer: string;
   tableFilter: string;
+}
+
+/** Where a staged transaction committed: what its TxnIndex entry says (its chunks carry none of it). */
+export interface StagedCommit {
+  position: Position;
+  commitTime: number;
+  gtid: Gtid;
+  rowChanges: number;
+  records: number;
 }
 
 export interface GapInfo {
@@ -51,6 +60,8 @@ export class MetaState {
   readonly txnSeq: bigint[] = [];
   readonly txnEpoch: number[] = [];
   readonly gaps: GapInfo[] = [];
+  /** Committed staged transactions by staged id. */
+  readonly staged = new Map<string, StagedCommit>();
   resume: ResumeState | undefined;
   /** Latest source time up to which every commit is in the log. */
   coveredUntil = 0;
@@ -74,6 +85,7 @@ export class MetaState {
       this.ddl.push({ ddl: rec.ddl, position: fromPositionMsg(rec.ddl.position) });
     } else if (rec.txnIndex) {
       const t = rec.txnIndex;
+      const base = this.txnFile.length;
       for (let i = 0; i < t.fileSeq.length; i++) {
         this.txnFile.push(t.fileSeq[i]!);
         this.txnPos.push(toNumber(t.endPos[i]));
@@ -83,6 +95,16 @@ export class MetaState {
         this.txnSeq.push(toBigInt(t.seq[i]));
         this.txnEpoch.push(t.epoch ?? 0);
         if (t.commitTime[i]! > this.coveredUntil) this.coveredUntil = t.commitTime[i]!;
+      }
+      for (const st of t.staged ?? []) {
+        const i = base + st.txn;
+        this.staged.set(st.id, {
+          position: this.txnPosition(i),
+          commitTime: this.txnTime[i]!,
+          gtid: { domain: this.txnDomain[i]!, serverId: this.txnServer[i]!, seq: this.txnSeq[i]! },
+          rowChanges: toNumber(st.rowChanges),
+          records: st.records,
+        });
       }
       this.resume = {
         binlogFile: t.binlogFile,
@@ -128,6 +150,15 @@ export class MetaState {
     }
     if (from !== undefined) out.push({ from, to: Math.max(from, this.coveredUntil) });
     return out;
+  }
+
+  /**
+   * Where a ChangeBatch belongs in commit order: its own position, or for a staged chunk the
+   * position its commit marker gives; undefined for a chunk no TxnIndex (read so far) commits.
+   */
+  batchCommit(b: { stagedTxn?: string; position?: PositionMsg | null; commitTime?: number }): { position: Position; commitTime: number } | undefined {
+    if (!b.stagedTxn) return { position: fromPositionMsg(b.position), commitTime: b.commitTime ?? 0 };
+    return this.staged.get(b.stagedTxn);
   }
 
   /** Index of the transaction with this GTID, or -1. */

@@ -105,6 +105,8 @@ export interface RowRecordView {
   position: Position;
   /** SnapshotRows only. */
   snapshotId: string;
+  /** ChangeBatch of a staged transaction: its id ("" otherwise); `position` is then unset (see log.proto). */
+  stagedTxn: string;
   /** Per row change (or snapshot row, as an INSERT): op, before [start,end), after [start,end); -1 when absent. */
   ops: number[];
   ranges: number[];
@@ -252,7 +254,7 @@ export function viewRowRecord(buf: Buffer, where: string, sourceId?: string): Ro
 }
 
 function changeView(buf: Buffer, start: number, end: number): RowRecordView {
-  const v: RowRecordView = { buf, kind: 'change', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', ops: [], ranges: [] };
+  const v: RowRecordView = { buf, kind: 'change', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', stagedTxn: '', ops: [], ranges: [] };
   const w = new Wire(buf, start, end);
   while (w.pos < end) {
     const tag = w.uint();
@@ -266,7 +268,8 @@ function changeView(buf: Buffer, start: number, end: number): RowRecordView {
       const n = w.len();
       rowChange(v, buf, w.pos, w.pos + n);
       w.pos += n;
-    } else w.skip(tag & 7);
+    } else if (tag === 66) v.stagedTxn = w.str();
+    else w.skip(tag & 7);
   }
   return v;
 }
@@ -296,7 +299,7 @@ function rowChange(v: RowRecordView, buf: Buffer, start: number, end: number): v
 }
 
 function snapshotRowsView(buf: Buffer, start: number, end: number): RowRecordView {
-  const v: RowRecordView = { buf, kind: 'snapshotRows', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', ops: [], ranges: [] };
+  const v: RowRecordView = { buf, kind: 'snapshotRows', database: '', table: '', columns: [], position: { fileSeq: 0, endPos: 0 }, snapshotId: '', stagedTxn: '', ops: [], ranges: [] };
   const w = new Wire(buf, start, end);
   while (w.pos < end) {
     const tag = w.uint();

@@ -57,6 +57,8 @@ export interface ChangeBatchMsg {
   position: PositionMsg;
   commitTime: number;
   changes: RowChangeMsg[];
+  /** Set on the chunks of a staged source transaction (see log.proto): position and commitTime are then unset. */
+  stagedTxn?: string;
 }
 
 export interface DdlMsg {
@@ -117,6 +119,16 @@ export interface TxnIndexMsg {
   epoch?: number;
   sourceServer?: string;
   tableFilter?: string;
+  /** Commit markers of the staged transactions among those listed. */
+  staged?: StagedTxnMsg[];
+}
+
+export interface StagedTxnMsg {
+  /** Index into the parallel arrays of its TxnIndex. */
+  txn: number;
+  id: string;
+  rowChanges: Int64;
+  records: number;
 }
 
 export interface GapMsg {

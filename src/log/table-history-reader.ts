@@ -4,7 +4,8 @@
 import type { Kafka } from 'kafkajs';
 import protobuf from 'protobufjs';
 import { readPartitions } from './kafka-log.js';
-import { decodeRecord, fromPositionMsg, tableKey } from './record-codec.js';
+import { decodeRecord, tableKey, toPositionMsg } from './record-codec.js';
+import type { MetaState } from './meta-state.js';
 import { partitionFor } from './partitioner.js';
 import type { ChangeBatchMsg, SnapshotRowsMsg } from './record-types.js';
 import type { LogTopics } from './topics.js';
@@ -35,6 +36,8 @@ export interface TableHistoryOptions {
   to?: RangeBound;
   /** Partition count of the changes topic, when the caller knows it (saves a metadata request). */
   partitions?: number;
+  /** The log's meta state: places staged chunks at their commit, and leaves out uncommitted ones. */
+  meta: Pick<MetaState, 'batchCommit'>;
 }
 
 export type HistoryItem =
@@ -79,11 +82,14 @@ export async function readTableHistory(
           if (r.snapshotId !== wantSnap || !keys.has(tableKey(r.database, r.table))) continue;
           await onItem({ kind: 'snapshot', rows: r });
         } else if (rec.change) {
-          const c = rec.change;
+          let c = rec.change;
           if (!keys.has(tableKey(c.database, c.table))) continue;
-          const pos = fromPositionMsg(c.position);
+          const commit = opts.meta.batchCommit(c);
+          if (!commit) continue; // a staged chunk of a transaction that never committed
+          const pos = commit.position;
           if (opts.from && !afterBound(pos, opts.from)) continue;
           if (opts.to && !withinBound(pos, opts.to)) return false; // commit order: nothing later belongs
+          if (c.stagedTxn) c = { ...c, position: toPositionMsg(pos), commitTime: commit.commitTime };
           await onItem({ kind: 'change', batch: c, position: pos });
         }
       }

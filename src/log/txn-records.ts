@@ -1,9 +1,9 @@
 // Builds the log records for a batch of source transactions: ChangeBatch records per table on the
 // changes topic (split to stay well under the broker's message size), Ddl records and one closing
-// TxnIndex on the meta topic. Pure.
-import type { SourceTxn } from '../capture/transaction-builder.js';
+// TxnIndex on the meta topic; and the ChangeBatch records of a staged transaction's chunk. Pure.
+import type { SourceTxn, StagedChunk, TableChanges } from '../capture/transaction-builder.js';
 import { encodeRecord, tableKey, META_KEY, toPositionMsg } from './record-codec.js';
-import { RECORD_VERSION, type RowChangeMsg, type TxnIndexMsg, type Value } from './record-types.js';
+import { RECORD_VERSION, type ChangeBatchMsg, type RowChangeMsg, type TxnIndexMsg, type Value } from './record-types.js';
 import type { OutMessage } from './kafka-log.js';
 import type { LogTopics } from './topics.js';
 import { partitionFor } from './partitioner.js';
@@ -65,41 +65,79 @@ export interface ResumePoint {
   time: number;
 }
 
-export function txnBatchMessages(
+/** ChangeBatch records of one table's changes (one or more, by size); position unset when staged. */
+function changeRecords(
   ctx: BatchContext,
-  txns: SourceTxn[],
+  tc: TableChanges,
+  head: { gtid: ChangeBatchMsg['gtid']; position?: ChangeBatchMsg['position']; commitTime?: number; stagedTxn?: string },
+  out: OutMessage[],
+): number {
+  const key = tableKey(tc.database, tc.table);
+  const partition = partitionFor(key, ctx.partitions);
+  let n = 0;
+  for (const changes of chunkBySize(tc.changes, changeSize)) {
+    const change = { database: tc.database, table: tc.table, columns: tc.columns, changes, ...head } as ChangeBatchMsg;
+    const value = encodeRecord({ version: RECORD_VERSION, sourceId: ctx.sourceId, change });
+    out.push({ topic: ctx.topics.changes, partition, key, value });
+    n++;
+  }
+  return n;
+}
+
+const gtidMsg = (g: SourceTxn['gtid']) => ({ domain: g.domain, serverId: g.serverId, seq: g.seq.toString() });
+
+/** The ChangeBatch records of one chunk of a staged transaction (no TxnIndex: not committed yet). */
+export function stagedChunkMessages(ctx: BatchContext, chunk: StagedChunk): OutMessage[] {
+  const out: OutMessage[] = [];
+  const head = { gtid: gtidMsg(chunk.gtid), stagedTxn: chunk.stagedId };
+  for (const tc of chunk.tables.values()) changeRecords(ctx, tc, head, out);
+  return out;
+}
+
+/** A source transaction as its TxnIndex entry needs it, once its records are encoded. */
+export interface IndexedTxn {
+  gtid: SourceTxn['gtid'];
+  position: SourceTxn['position'];
+  commitTime: number;
+  /** Commit marker of a staged transaction: its id, all its row changes and all its records. */
+  staged?: { id: string; rowChanges: number; records: number };
+}
+
+/**
+ * The records of one whole source transaction, without its TxnIndex entry: ChangeBatch records
+ * per table and its DDL. A staged transaction's last chunk goes out staged like its others.
+ */
+export function txnMessages(ctx: BatchContext, txn: SourceTxn): OutMessage[] {
+  const out: OutMessage[] = [];
+  const gtid = gtidMsg(txn.gtid);
+  const position = toPositionMsg(txn.position);
+  const head = txn.staged ? { gtid, stagedTxn: txn.staged.id } : { gtid, position, commitTime: txn.commitTime };
+  for (const tc of txn.tables.values()) changeRecords(ctx, tc, head, out);
+  for (const d of txn.ddl) {
+    const value = encodeRecord({
+      version: RECORD_VERSION,
+      sourceId: ctx.sourceId,
+      ddl: { defaultDatabase: d.defaultDatabase, statement: d.statement, gtid, position, commitTime: txn.commitTime },
+    });
+    out.push({ topic: ctx.topics.meta, partition: 0, key: META_KEY, value });
+  }
+  return out;
+}
+
+/** The TxnIndex closing a Kafka transaction that commits `txns` (none: a heartbeat). */
+export function txnIndexMessage(
+  ctx: BatchContext,
+  txns: IndexedTxn[],
   resume: ResumePoint,
   source: { epoch?: number; sourceServer?: string; tableFilter?: string } = {},
-): OutMessage[] {
-  const out: OutMessage[] = [];
+): OutMessage {
   const index: TxnIndexMsg = {
     fileSeq: [], endPos: [], commitTime: [], domain: [], serverId: [], seq: [],
     binlogFile: resume.binlogFile, resume: toPositionMsg(resume.position), gtidPos: resume.gtidPos, time: resume.time,
     epoch: source.epoch ?? 0, sourceServer: source.sourceServer ?? '', tableFilter: source.tableFilter ?? '',
   };
   for (const txn of txns) {
-    const gtid = { domain: txn.gtid.domain, serverId: txn.gtid.serverId, seq: txn.gtid.seq.toString() };
-    const position = toPositionMsg(txn.position);
-    for (const tc of txn.tables.values()) {
-      const key = tableKey(tc.database, tc.table);
-      const partition = partitionFor(key, ctx.partitions);
-      for (const changes of chunkBySize(tc.changes, changeSize)) {
-        const value = encodeRecord({
-          version: RECORD_VERSION,
-          sourceId: ctx.sourceId,
-          change: { database: tc.database, table: tc.table, columns: tc.columns, gtid, position, commitTime: txn.commitTime, changes },
-        });
-        out.push({ topic: ctx.topics.changes, partition, key, value });
-      }
-    }
-    for (const d of txn.ddl) {
-      const value = encodeRecord({
-        version: RECORD_VERSION,
-        sourceId: ctx.sourceId,
-        ddl: { defaultDatabase: d.defaultDatabase, statement: d.statement, gtid, position, commitTime: txn.commitTime },
-      });
-      out.push({ topic: ctx.topics.meta, partition: 0, key: META_KEY, value });
-    }
+    if (txn.staged) (index.staged ??= []).push({ txn: index.fileSeq.length, ...txn.staged });
     index.fileSeq.push(txn.position.fileSeq);
     index.endPos.push(txn.position.endPos);
     index.commitTime.push(txn.commitTime);
@@ -107,11 +145,16 @@ export function txnBatchMessages(
     index.serverId.push(txn.gtid.serverId);
     index.seq.push(txn.gtid.seq.toString());
   }
-  out.push({
-    topic: ctx.topics.meta,
-    partition: 0,
-    key: META_KEY,
-    value: encodeRecord({ version: RECORD_VERSION, sourceId: ctx.sourceId, txnIndex: index }),
-  });
-  return out;
+  return { topic: ctx.topics.meta, partition: 0, key: META_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: ctx.sourceId, txnIndex: index }) };
+}
+
+/** Records of whole (unstaged) source transactions and their closing TxnIndex, in one batch. */
+export function txnBatchMessages(
+  ctx: BatchContext,
+  txns: SourceTxn[],
+  resume: ResumePoint,
+  source: { epoch?: number; sourceServer?: string; tableFilter?: string } = {},
+): OutMessage[] {
+  const indexed = txns.map((t) => ({ ...t, staged: undefined }));
+  return [...txns.flatMap((t) => txnMessages(ctx, { ...t, staged: undefined })), txnIndexMessage(ctx, indexed, resume, source)];
 }

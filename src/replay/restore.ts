@@ -258,7 +258,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
             if (!s.fold0) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
             changesRead += fold0(s.fold0, v, m.value, where);
           } else {
-            const pos = v.position;
+            const commit = v.stagedTxn ? meta.staged.get(v.stagedTxn) : v;
+            if (!commit) continue; // a staged chunk of a transaction that never committed
+            const pos = commit.position;
             if (comparePositions(pos, snapshot.position) <= 0) continue;
             if (!withinCut(pos, cut)) {
               // Commit order per partition: nothing later in this partition is within the cut.

@@ -24,7 +24,13 @@ export interface StackState {
   createdAt: string;
   source: { port: number; pid?: number };
   recovery: { port: number; pid?: number };
-  kafka: { clusterId: string; nodes: Array<KafkaNodePorts & { pid?: number }>; credentials: KafkaCredentials };
+  kafka: {
+    clusterId: string;
+    nodes: Array<KafkaNodePorts & { pid?: number }>;
+    credentials: KafkaCredentials;
+    /** Broker settings given to `stack up --kafka-config` when the stack was created (override the defaults). */
+    config?: Record<string, string>;
+  };
   /** Source ids whose log has been provisioned. */
   provisioned: string[];
 }
@@ -50,6 +56,8 @@ export interface StackStatus {
 export interface StackUpOptions {
   /** Kafka nodes of a new stack (default 1). An existing stack keeps the count it was created with. */
   kafkaNodes?: number;
+  /** Broker settings of a new stack (server.properties keys), e.g. a small transaction.max.timeout.ms for a test. */
+  kafkaConfig?: Record<string, string>;
 }
 
 export interface StackDownOptions {
@@ -154,6 +162,7 @@ function kafkaCluster(p: Paths, state: StackState, runtime: ConstructorParameter
     clusterId: state.kafka.clusterId,
     nodes: state.kafka.nodes.map(({ nodeId, clientPort, brokerPort, controllerPort }) => ({ nodeId, clientPort, brokerPort, controllerPort })),
     credentials: state.kafka.credentials,
+    config: state.kafka.config,
     runtime,
   });
 }
@@ -246,6 +255,7 @@ export async function stackUp(opts: StackUpOptions = {}): Promise<StackInfo> {
     if (!state) {
       findMariaDbBinaries(); // fail before creating anything when MariaDB is missing
       state = await newState(opts.kafkaNodes ?? 1);
+      if (opts.kafkaConfig && Object.keys(opts.kafkaConfig).length) state.kafka.config = { ...opts.kafkaConfig };
       writeState(p, state);
     }
     const s = state;

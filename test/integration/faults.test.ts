@@ -2,84 +2,22 @@
 // random moments, broker and source restarts, a broker down under load within the memory cap, a
 // purged binlog (gap named, --resnapshot, cuts inside the gap refused), and a three-node Kafka
 // losing a broker. Every run ends with a restore compared with the source and a clean `pitr verify`.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { REPO, connect, dumpDatabase, iso, nextSecond, pitr, rowDiff, type CliResult } from './helpers.js';
-import type { StackInfo } from '../../src/core/settings.js';
+import { connect, dumpDatabase, iso, nextSecond, rowDiff } from './helpers.js';
+import { cleanupOwnStacks, killChildren, killHard, ownStack, startCli, stopGently, type Stack } from './own-stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Stack {
-  home: string;
-  env: Record<string, string>;
-  info: StackInfo;
-  run: (args: string[]) => Promise<CliResult>;
-  state: () => { source: { pid: number }; kafka: { nodes: { nodeId: number; pid: number }[] } };
-}
-
-const stacks: Stack[] = [];
-const children: ChildProcess[] = [];
-
-async function ownStack(name: string, kafkaNodes = 1): Promise<Stack> {
-  const home = `/tmp/pitr-${name}-${process.pid}-${Date.now().toString(36)}`;
-  const env = { PITR_HOME: home };
-  const up = await pitr(['stack', 'up', '--kafka-nodes', String(kafkaNodes), '--json'], env);
-  expect(up.code, up.stderr).toBe(0);
-  const info = JSON.parse(up.stdout.trim().split('\n').pop()!) as StackInfo;
-  const s: Stack = {
-    home,
-    env,
-    info,
-    run: (args) => pitr(args, env),
-    state: () => JSON.parse(readFileSync(path.join(home, 'stack/state.json'), 'utf8')),
-  };
-  stacks.push(s);
-  return s;
-}
-
 // A failed test must not leave its capture running into the next one.
-afterEach(async () => {
-  for (const c of children.splice(0)) await killHard(c);
-});
+afterEach(killChildren);
+afterAll(cleanupOwnStacks);
 
-afterAll(async () => {
-  for (const s of stacks) {
-    await pitr(['stack', 'down'], s.env);
-    rmSync(s.home, { recursive: true, force: true });
-  }
-});
-
-/** `pitr capture` running in the background until killed. */
+/** `pitr capture` of one database running in the background until killed. */
 function startCapture(s: Stack, db: string, extra: string[] = []): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, [path.join(REPO, 'bin/pitr.js'), 'capture', '--tables', `${db}.*`, ...extra], {
-    cwd: REPO,
-    env: { ...process.env, PITR_LOG_FORMAT: 'json', PITR_LOG_LEVEL: 'info', ...s.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  children.push(child);
-  return { child, output: () => out };
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-function stopGently(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
+  return startCli(['capture', '--tables', `${db}.*`, ...extra], s.env);
 }
 
 async function schema(src: mysql.Connection, db: string): Promise<void> {
@@ -300,7 +238,7 @@ describe('capture under faults (single-node stack of its own)', () => {
 
 describe('three-node Kafka', () => {
   it('loses a broker (SIGKILL) mid-workload: capture continues, nothing lost', async () => {
-    const s = await ownStack('faults3', 3);
+    const s = await ownStack('faults3', { kafkaNodes: 3 });
     const db = `fx3_${Date.now().toString(36)}`;
     const src = await connect(s.info.source);
     await schema(src, db);
