@@ -8,7 +8,7 @@ import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, DEFAULT_STAGE_BYTES, type SourceTxn, type StagedChunk, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
 import { parseTableFilter } from './table-filter.js';
-import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
+import { kafkaClient, kafkaError, LogAppender, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
 import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-codec.js';
@@ -66,10 +66,10 @@ export const DEFAULT_MEMORY_CAP = 256 * 1024 * 1024;
 /**
  * Resident memory of the runtime itself on top of the cap: Node, V8's heap headroom, kafkajs,
  * protobufjs, the binlog parser and freed buffers the allocator keeps (an idle capture is about
- * 75 MB; measured peaks ran 100-120 MB above small caps). Capture's RSS stays within cap + slack
+ * 75 MB; measured peaks ran 115-150 MB above small caps, the most on a loaded machine). Capture's RSS stays within cap + slack
  * whatever the size of a source transaction.
  */
-export const RUNTIME_SLACK = 128 * 1024 * 1024;
+export const RUNTIME_SLACK = 160 * 1024 * 1024;
 
 /** The binlog needed to resume is gone: capture stops rather than skip history silently. */
 export class BinlogGapError extends CoverageError {}
@@ -215,18 +215,7 @@ class CaptureSession {
     await this.checkTopics();
     await this.connectLog();
     try {
-      const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
-      const head = await sourceHead(this.opts.source);
-      this.server = head.server;
-      this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
-      const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
-      if (lastServer && lastServer !== this.server) {
-        // Same GTID history on another server (failover): its binlog offsets start anew, so later
-        // positions get a new generation to stay ordered after everything already in the log.
-        this.epoch++;
-        this.log.warn({ from: lastServer, to: this.server, epoch: this.epoch }, 'the source is another server than before; continuing its GTID history');
-      }
-      this.resume = await this.startingPoint(meta);
+      await this.begin();
       await this.stream();
     } finally {
       await this.appender.disconnect();
@@ -235,6 +224,46 @@ class CaptureSession {
     this.result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     this.result.position = this.resume?.position;
     return this.result;
+  }
+
+  /**
+   * Finds the starting point (snapshotting when the log has none usable), riding out outages: a
+   * snapshot cut short is left without its SnapshotEnd, which readers ignore, and is taken anew
+   * (never continued, since the outcome of its last write is unknown).
+   */
+  private async begin(): Promise<void> {
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        await this.findStart();
+        return;
+      } catch (caught) {
+        const err = caught instanceof PitrError ? caught : kafkaError(caught, 'reading the log failed');
+        if (!err.retriable || err instanceof ProducerFencedError || this.stopping) throw err;
+        this.kafkaOutage.failed(err);
+        await backoff.wait();
+        this.skipUntil.clear();
+        this.result.snapshotRows = 0;
+        await this.appender.disconnect();
+        await this.connectLog().catch(() => undefined);
+      }
+    }
+  }
+
+  private async findStart(): Promise<void> {
+    const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
+    const head = await sourceHead(this.opts.source);
+    this.server = head.server;
+    this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
+    const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
+    if (lastServer && lastServer !== this.server) {
+      // Same GTID history on another server (failover): its binlog offsets start anew, so later
+      // positions get a new generation to stay ordered after everything already in the log.
+      this.epoch++;
+      this.log.warn({ from: lastServer, to: this.server, epoch: this.epoch }, 'the source is another server than before; continuing its GTID history');
+    }
+    this.resume = await this.startingPoint(meta);
+    this.kafkaOutage.recovered();
   }
 
   private async checkTopics(): Promise<void> {

@@ -68,6 +68,16 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`pitr: ${sentence}\n`);
     process.exitCode = 1;
   }
-  // Drivers may keep sockets open; the command is done.
+  // Drivers may keep sockets open; the command is done once what it printed has left (a pipe takes
+  // large output, like a flashback script, in pieces: exiting earlier cut it short).
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   setTimeout(() => process.exit(process.exitCode ?? 0), 50).unref();
+}
+
+/** Resolves once everything written to the stream so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
 }

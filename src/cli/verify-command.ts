@@ -45,7 +45,7 @@ export function registerVerifyCommand(program: Command): void {
       } else {
         const lines = res.findings.map(formatFinding);
         const summary = res.ok
-          ? `log of source "${res.sourceId}" verified: ${res.records} records in ${res.partitions.length} partitions, every chain intact${opts.expect ? ', extends the anchor' : ''} (${res.seconds.toFixed(2)} s)`
+          ? `log of source "${res.sourceId}" verified: ${res.records} records in ${res.partitions.length} partitions, every chain intact${opts.expect ? ', extends the anchor' : ''}${abandonedNote(res.abandonedStaged)} (${res.seconds.toFixed(2)} s)`
           : `log of source "${res.sourceId}": ${res.findings.length} finding(s) in ${res.records} records`;
         if (opts.anchor) {
           // stdout holds only the digest, so `pitr verify --anchor > anchor.txt` stores exactly what --expect takes.
@@ -57,4 +57,9 @@ export function registerVerifyCommand(program: Command): void {
       }
       if (!res.ok) process.exitCode = 1;
     });
+}
+
+/** Chunks a killed capture left: counted once in the chain, never applied by any reader. */
+function abandonedNote(a: { attempts: number; records: number }): string {
+  return a.attempts ? `; ${a.records} records of ${a.attempts} staged transaction attempt(s) that never committed (never applied)` : '';
 }

@@ -49,6 +49,8 @@ export interface GuardResult {
   transactions: number;
   incidents: number;
   seconds: number;
+  /** Peak resident memory of the guard process (MB), rebuilds included. */
+  peakRssMb?: number;
 }
 
 export const LEDGER_TABLE = 'pitr_guard_incidents';
@@ -349,6 +351,8 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
     await db.end().catch(() => undefined);
   }
   result.seconds = (Date.now() - started) / 1000;
+  // Rebuilds run in this process: their memory is guard's too.
+  result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return result;
 }
 

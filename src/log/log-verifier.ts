@@ -44,6 +44,8 @@ export interface VerifyResult {
   records: number;
   /** Digest of the chain heads as read now (pitr verify --anchor). */
   anchor: string;
+  /** Chunks of staged transactions whose capture never committed them (killed mid-way): in the chain, never applied. */
+  abandonedStaged: { attempts: number; records: number };
   seconds: number;
 }
 
@@ -74,6 +76,7 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     await admin.disconnect().catch(() => undefined);
   }
 
+  const staged = new StagedTally(topics.changes);
   let total = 0;
   for (const e of ends.values()) for (const { low, high } of e.values()) total += Number(high - low);
   let done = 0;
@@ -87,7 +90,9 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     const list = parts.map((p) => {
       const payload = (r: ChainRecord): string | undefined => {
         try {
-          decodeRecord(r.value, `${topic}/${p}@${r.offset}`, opts.sourceId);
+          const rec = decodeRecord(r.value, `${topic}/${p}@${r.offset}`, opts.sourceId);
+          if (rec.change?.stagedTxn) staged.chunk(rec.change.stagedTxn, p, r.offset);
+          for (const st of rec.txnIndex?.staged ?? []) staged.marker(st.id, st.records);
           return undefined;
         } catch (err) {
           return (err as Error).message.replace(/\.$/, '');
@@ -135,6 +140,7 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     }
   }
 
+  findings.push(...staged.findings());
   if (expected) {
     const current = names.map((topic, ti) => {
       const list = verifiers.get(topic) ?? [];
@@ -151,8 +157,55 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     partitions,
     records: partitions.reduce((n, p) => n + p.records, 0),
     anchor: encodeAnchor(anchorTopics),
+    abandonedStaged: staged.abandoned(),
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/**
+ * Staged chunks per id against their commit markers: a committed id must have exactly the records
+ * its marker counts; ids no marker names are abandoned attempts (reported, not findings).
+ */
+export class StagedTally {
+  private readonly seen = new Map<string, { records: number; partition: number; offset: bigint }>();
+  private readonly committed = new Map<string, number>();
+
+  constructor(private readonly topic: string) {}
+
+  chunk(id: string, partition: number, offset: bigint): void {
+    const s = this.seen.get(id);
+    if (s) s.records++;
+    else this.seen.set(id, { records: 1, partition, offset });
+  }
+
+  marker(id: string, records: number): void {
+    this.committed.set(id, records);
+  }
+
+  findings(): Finding[] {
+    const out: Finding[] = [];
+    for (const [id, want] of this.committed) {
+      const s = this.seen.get(id);
+      if ((s?.records ?? 0) !== want) {
+        out.push({
+          kind: 'staged', topic: this.topic, partition: s?.partition, offset: s?.offset,
+          message: `staged transaction ${id} has ${s?.records ?? 0} chunk records in the log, its commit marker says ${want}`,
+        });
+      }
+    }
+    return out;
+  }
+
+  abandoned(): { attempts: number; records: number } {
+    let attempts = 0;
+    let records = 0;
+    for (const [id, s] of this.seen) {
+      if (this.committed.has(id)) continue;
+      attempts++;
+      records += s.records;
+    }
+    return { attempts, records };
+  }
 }
 
 /** One line per finding: where, what kind, what is wrong. */
