@@ -234,7 +234,10 @@ class CaptureSession {
   private async startingPoint(meta: MetaState): Promise<ResumePoint> {
     const snaps = meta.completeSnapshots();
     const lastGap = meta.gaps.at(-1);
-    const snapAfterGap = lastGap && snaps.find((s) => s.position.epoch === this.epoch && s.begin.time >= lastGap.gap.detectedTime);
+    // The snapshot taken after the last gap is the first complete one positioned after the gap's
+    // start. Positions order this exactly; comparing the epoch field did not (it is absent, not 0,
+    // before any failover), so every start after a --resnapshot took a full snapshot again.
+    const snapAfterGap = lastGap && snaps.find((s) => comparePositions(s.position, lastGap.after) > 0);
     if (!snaps.length || (lastGap && !snapAfterGap)) {
       this.log.info('no usable snapshot in the log: taking a consistent snapshot of the source');
       return this.snapshotAndMark();
