@@ -12,6 +12,7 @@ import { formatEpoch } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { latestDefinition } from './key-columns.js';
+import { formatQualifiedName } from '../core/table-name.js';
 
 export interface OpenLog {
   kafka: Kafka;
@@ -33,7 +34,7 @@ export async function openLog(settings: KafkaSettings, sourceId: string, what: s
 }
 
 export function requireTable(log: OpenLog, t: TableRef): void {
-  if (!latestDefinition(log.meta, t.database, t.table)) throw new UsageError(`table ${t.database}.${t.table} is not in the log.`);
+  if (!latestDefinition(log.meta, t.database, t.table)) throw new UsageError(`table ${formatQualifiedName(t.database, t.table)} is not in the log.`);
 }
 
 /** Changes strictly after the state at `cut`. */

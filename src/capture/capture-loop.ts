@@ -6,7 +6,9 @@ import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, type SourceTxn, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
-import { parseTableFilter } from './table-filter.js';
+import { checkRulesMatch, parseFilterRules, parseTableFilter, removedTables } from './table-filter.js';
+import { coverageEndRecord, describeTables, listSourceTables, narrowingRefused } from './filter-change.js';
+import type { QualifiedName } from '../core/table-name.js';
 import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
@@ -33,6 +35,10 @@ export interface CaptureOptions {
   filter?: TableFilter;
   /** The --tables text behind `filter` (normalized; "" = every user database), recorded in the log. */
   tableFilterSpec?: string;
+  /** The --tables text as typed: when given, each of its rules must match a table on the source. */
+  tables?: string;
+  /** Accept a filter narrower than the log's: record where the left-out tables' coverage ends. */
+  narrow?: boolean;
   /** Exit once everything written to the source before start is durably in the log. */
   untilCaughtUp?: boolean;
   /** When the binlog needed to resume is gone: record the gap in the log and take a fresh snapshot. */
@@ -54,6 +60,11 @@ export interface CaptureResult {
   position?: Position;
   /** Outages ridden out (source or Kafka unreachable for a while). */
   outages: number;
+  /** Tables a wider --tables filter added, snapshotted alone (printed names). */
+  addedTables?: string[];
+  /** Tables a narrower filter left out (capture --narrow): no longer captured after `narrowedAfter`. */
+  narrowedTables?: string[];
+  narrowedAfter?: number;
 }
 
 export const DEFAULT_MEMORY_CAP = 256 * 1024 * 1024;
@@ -156,6 +167,8 @@ class CaptureSession {
   private readonly cap: number;
   private readonly kafkaOutage: Outage;
   private readonly sourceOutage: Outage;
+  /** The source's tables at start, when --tables was given (checked against its rules). */
+  private sourceTables: QualifiedName[] | undefined;
 
   constructor(private readonly opts: CaptureOptions) {
     this.topics = logTopics(opts.sourceId);
@@ -179,6 +192,10 @@ class CaptureSession {
       const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
       const head = await sourceHead(this.opts.source);
       this.server = head.server;
+      if (this.opts.tables !== undefined) {
+        this.sourceTables = await listSourceTables(this.opts.source);
+        checkRulesMatch(parseFilterRules(this.opts.tables), this.sourceTables);
+      }
       this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
       const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
       if (lastServer && lastServer !== this.server) {
@@ -246,7 +263,7 @@ class CaptureSession {
       ? { ...meta.resume }
       : { binlogFile: snaps.at(-1)!.begin.binlogFile, position: snaps.at(-1)!.position, gtidPos: snaps.at(-1)!.begin.gtidPos, time: snaps.at(-1)!.begin.time };
     this.log.info({ position: formatPosition(resume.position, resume.binlogFile.replace(/\.\d+$/, '')), gtid: resume.gtidPos }, 'resuming from the log');
-    await this.widen(meta);
+    await this.widen(meta, resume);
     return resume;
   }
 
@@ -255,16 +272,38 @@ class CaptureSession {
    * adds (a partial snapshot) instead of restarting the whole log; their changes up to that
    * snapshot's position are skipped while the binlog catches up from the old resume point.
    */
-  private async widen(meta: MetaState): Promise<void> {
+  private async widen(meta: MetaState, resume: ResumePoint): Promise<void> {
     const spec = this.opts.tableFilterSpec ?? '';
     const last = meta.resume?.tableFilter ?? meta.completeSnapshots().at(-1)?.begin.tableFilter ?? '';
     if (spec === last) return;
     const before = parseTableFilter(last);
+    // Narrower: tables the log captured so far would silently stop being captured.
+    const removed = removedTables(before, this.filter, this.sourceTables ?? (await listSourceTables(this.opts.source)));
+    if (removed.length) await this.narrow(removed, resume, last, spec);
     const added = (db: string, t: string) => this.filter(db, t) && !before(db, t);
     const snap = await this.snapshot({ partial: true, only: added });
     if (!snap) return;
     for (const def of snap.tables) this.skipUntil.set(tableKey(def.database, def.table), snap.position);
-    this.log.info({ tables: snap.tables.map((t) => `${t.database}.${t.table}`), filter: spec || '(all)' }, 'snapshotted the tables the wider filter adds');
+    this.result.addedTables = snap.tables.map((t) => describeTables([t]));
+    this.log.info({ tables: this.result.addedTables, filter: spec || '(all)' }, 'snapshotted the tables the wider filter adds');
+  }
+
+  /**
+   * Refuses a narrower filter unless --narrow; with it, records in the log (with a heartbeat under
+   * the new filter, in one Kafka transaction) that the left-out tables are captured up to the
+   * log's resume point and no further.
+   */
+  private async narrow(removed: QualifiedName[], resume: ResumePoint, previousFilter: string, spec: string): Promise<void> {
+    if (!this.opts.narrow) throw narrowingRefused(removed, previousFilter);
+    const end = coverageEndRecord(removed, resume, previousFilter, spec);
+    const ctx = { sourceId: this.opts.sourceId, topics: this.topics, partitions: this.partitions };
+    await this.append([
+      { topic: this.topics.meta, partition: 0, key: META_KEY, value: this.wrap({ coverageEnd: end }) },
+      ...txnBatchMessages(ctx, [], resume, { epoch: this.epoch, sourceServer: this.server, tableFilter: spec }),
+    ]);
+    this.result.narrowedTables = removed.map((t) => describeTables([t]));
+    this.result.narrowedAfter = resume.time;
+    this.log.warn({ tables: this.result.narrowedTables, after: formatEpoch(resume.time) }, 'no longer capturing the tables the narrower filter leaves out');
   }
 
   private async snapshot(): Promise<ResumePoint>;

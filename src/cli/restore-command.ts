@@ -8,6 +8,7 @@ import { parseCutTime } from '../core/cut-time.js';
 import { parseGtid } from '../core/gtid.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
+import { parseDatabaseName } from '../core/table-name.js';
 
 interface RestoreFlags extends ConnectionFlags {
   table?: string[];
@@ -54,6 +55,8 @@ export function registerRestoreCommand(program: Command): void {
       if (opts.table?.length && opts.database) throw new UsageError('use either --table or --database, not both.');
       const cut = cutSpecFromFlags(opts);
       const tables = opts.table?.map(parseTableName);
+      const database = opts.database === undefined ? undefined : parseDatabaseName(opts.database, '--database');
+      const intoDatabase = opts.intoDatabase === undefined ? undefined : parseDatabaseName(opts.intoDatabase, '--into-database');
       const conn = resolveConnections(opts);
       const progress = startProgress({ label: 'restoring', unit: 'records', json: opts.json });
       const res = await runRestore({
@@ -61,9 +64,9 @@ export function registerRestoreCommand(program: Command): void {
         sourceId: conn.sourceId,
         target: await conn.target(),
         tables,
-        database: opts.database,
+        database,
         cut,
-        intoDatabase: opts.intoDatabase,
+        intoDatabase,
         replace: opts.replace,
         memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
         onProgress: (done, total) => progress.update(done, total),
