@@ -194,7 +194,10 @@ class CaptureSession {
       this.server = head.server;
       if (this.opts.tables !== undefined) {
         this.sourceTables = await listSourceTables(this.opts.source);
-        checkRulesMatch(parseFilterRules(this.opts.tables), this.sourceTables);
+        // A rule the log already captures under may match nothing now (its database was
+        // dropped): capture must go on to log what follows. New rules must match something.
+        const logged = new Set(parseFilterRules(meta.resume?.tableFilter ?? meta.completeSnapshots().at(-1)?.begin.tableFilter ?? '').map((r) => r.text));
+        checkRulesMatch(parseFilterRules(this.opts.tables).filter((r) => !logged.has(r.text)), this.sourceTables);
       }
       this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
       const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
