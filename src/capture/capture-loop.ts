@@ -9,7 +9,7 @@ import { takeSnapshot } from './snapshotter.js';
 import { checkRulesMatch, parseFilterRules, parseTableFilter, removedTables } from './table-filter.js';
 import { coverageEndRecord, describeTables, listSourceTables, narrowingRefused } from './filter-change.js';
 import type { QualifiedName } from '../core/table-name.js';
-import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
+import { kafkaClient, kafkaError, LogAppender, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
 import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-codec.js';
@@ -219,7 +219,9 @@ class CaptureSession {
 
   private async checkTopics(): Promise<void> {
     const admin = this.kafka.admin();
-    await admin.connect();
+    await admin.connect().catch((err) => {
+      throw kafkaError(err, 'could not connect to Kafka');
+    });
     try {
       for (const topic of [this.topics.changes, this.topics.meta]) {
         const problems = await checkTopicConfig(admin, topic);

@@ -2,6 +2,7 @@
 // (--start-datetime/--stop-datetime) where a command takes a time window, and the global options
 // shown on every command. Applied by command name after registration, so command files stay thin.
 import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 
 const EXAMPLES: Record<string, string> = {
   log: `
@@ -101,6 +102,14 @@ function addDatetimeAliases(cmd: Command, map: { start?: string; stop?: string }
   if (map.stop) cmd.option('--stop-datetime <time>', `alias of --${map.stop.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} (as in mariadb-binlog)`);
   cmd.hook('preAction', (c) => {
     const o = c.opts() as Record<string, unknown>;
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (ch) => '-' + ch.toLowerCase())}`;
+    // Both the flag and its alias: one of them would win silently.
+    if (map.start && o.startDatetime !== undefined && o[map.start] !== undefined) {
+      throw new UsageError(`give one start, not two: ${flag(map.start)} and --start-datetime are both set.`);
+    }
+    if (map.stop && o.stopDatetime !== undefined && o[map.stop] !== undefined) {
+      throw new UsageError(`give one cut, not two: ${flag(map.stop)} and --stop-datetime are both set.`);
+    }
     if (map.start && o.startDatetime !== undefined && o[map.start] === undefined) c.setOptionValueWithSource(map.start, o.startDatetime, 'cli');
     if (map.stop && o.stopDatetime !== undefined && o[map.stop] === undefined) c.setOptionValueWithSource(map.stop, o.stopDatetime, 'cli');
   });

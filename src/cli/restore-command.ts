@@ -24,9 +24,17 @@ interface RestoreFlags extends ConnectionFlags {
 }
 
 export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
+  const flags: [string, string | undefined][] = [
+    ['--as-of', f.asOf],
+    ['--stop-datetime', f.stopDatetime],
+    ['--before-gtid', f.beforeGtid],
+    ['--through-gtid', f.throughGtid],
+  ];
+  const given = flags.filter(([, v]) => v !== undefined).map(([name]) => name);
+  // Two cuts (even an alias and its flag) would let one win silently.
+  if (given.length > 1) throw new UsageError(`give one cut, not ${given.length}: ${given.join(' and ')} are both set.`);
+  if (given.length !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
   const asOf = f.asOf ?? f.stopDatetime;
-  const given = [asOf, f.beforeGtid, f.throughGtid].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
   if (asOf !== undefined) return { asOf: parseCutTime(asOf) };
   if (f.beforeGtid !== undefined) return { beforeGtid: parseGtid(f.beforeGtid) };
   return { throughGtid: parseGtid(f.throughGtid!) };
