@@ -51,7 +51,7 @@ export async function runDiff(opts: DiffOptions): Promise<DiffReport> {
   const started = Date.now();
   const log = await openLog(opts.kafka, opts.sourceId, 'diff');
   requireTable(log, opts.table);
-  const w = planWindow(log.meta, opts.from, opts.to);
+  const w = planWindow(log.meta, opts.from, opts.to, opts.table);
   const folder = await foldWindow(log, opts.table, w);
   return {
     table: formatQualifiedName(opts.table.database, opts.table.table),

@@ -107,7 +107,7 @@ export async function runFlashback(opts: FlashbackOptions): Promise<FlashbackRes
   const lg = await openLog(opts.kafka, opts.sourceId, 'flashback');
   requireTable(lg, opts.table);
   const name = formatQualifiedName(opts.table.database, opts.table.table);
-  const w = planWindow(lg.meta, opts.from, opts.to);
+  const w = planWindow(lg.meta, opts.from, opts.to, opts.table);
   const ddl = lg.meta.ddl.find((d) => {
     if (comparePositions(d.position, w.from.at) < (w.from.inclusive ? 1 : 0)) return false;
     const c = comparePositions(d.position, w.to.at);

@@ -69,6 +69,9 @@ describe('narrowing --tables', () => {
     const whole = await pitr(['restore', '--source-id', sid, '--database', db, '--as-of', iso(later), '--into-database', `${db}_whole`]);
     expect(whole.code).not.toBe(0);
     expect(whole.stderr).toMatch(/was not captured after/);
+    const diff = await pitr(['diff', `${db}.b`, '--source-id', sid, '--from', iso(covered), '--to', iso(later)]);
+    expect(diff.code).not.toBe(0);
+    expect(diff.stderr).toMatch(/was not captured after/);
     const [none] = await dst.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?, ?)', [`${db}_late`, `${db}_whole`]);
     expect(none).toEqual([]);
     const early = await pitr(['restore', '--source-id', sid, '--table', `${db}.b`, '--as-of', iso(covered), '--into-database', `${db}_early`]);
