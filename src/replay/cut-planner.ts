@@ -1,6 +1,6 @@
 // Turns --as-of / --before-gtid / --through-gtid into one cut position on the log's commit order,
 // and refuses cuts outside the log's coverage, naming the covered window. Pure.
-import { CoverageError, UsageError } from '../core/errors.js';
+import { CoverageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
 import { formatGtid, parseGtidPos, type Gtid } from '../core/gtid.js';
