@@ -12,6 +12,8 @@ import { formatEpoch } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { latestDefinition } from './key-columns.js';
+import { refuseUncovered } from '../log/table-coverage.js';
+import { formatQualifiedName } from '../core/table-name.js';
 
 export interface OpenLog {
   kafka: Kafka;
@@ -33,7 +35,7 @@ export async function openLog(settings: KafkaSettings, sourceId: string, what: s
 }
 
 export function requireTable(log: OpenLog, t: TableRef): void {
-  if (!latestDefinition(log.meta, t.database, t.table)) throw new UsageError(`table ${t.database}.${t.table} is not in the log.`);
+  if (!latestDefinition(log.meta, t.database, t.table)) throw new UsageError(`table ${formatQualifiedName(t.database, t.table)} is not in the log.`);
 }
 
 /** Changes strictly after the state at `cut`. */
@@ -54,10 +56,12 @@ export interface Window {
 }
 
 /** The window (from, to] between two times, refused when reversed or outside coverage. */
-export function planWindow(meta: MetaState, from: number, to: number): Window {
+export function planWindow(meta: MetaState, from: number, to: number, table?: TableRef): Window {
   if (to < from) throw new UsageError(`--to ${formatEpoch(to)} is before --from ${formatEpoch(from)}.`);
   const a = planCut(meta, { asOf: from });
   const b = planCut(meta, { asOf: to });
   if (comparePositions(b.cut.at, a.cut.at) < 0) throw new UsageError('the --to cut is before the --from cut.');
+  // A table capture stopped capturing (--narrow): a window past that would show too few changes.
+  if (table) refuseUncovered(meta, { tables: [table] }, b.cut, to);
   return { from: a.cut, to: b.cut, snapshot: a.snapshot, label: `between ${formatEpoch(from)} and ${formatEpoch(to)}` };
 }

@@ -7,6 +7,7 @@ import { openLog, requireTable, planWindow, boundAfter, boundThrough } from './l
 import { tableKeyColumns } from './key-columns.js';
 import { WindowFolder, type DiffResult } from './window-fold.js';
 import type { OpenLog, Window } from './log-window.js';
+import { formatQualifiedName } from '../core/table-name.js';
 
 export interface DiffOptions {
   kafka: KafkaSettings;
@@ -51,10 +52,10 @@ export async function runDiff(opts: DiffOptions): Promise<DiffReport> {
   const started = Date.now();
   const log = await openLog(opts.kafka, opts.sourceId, 'diff');
   requireTable(log, opts.table);
-  const w = planWindow(log.meta, opts.from, opts.to);
+  const w = planWindow(log.meta, opts.from, opts.to, opts.table);
   const folder = await foldWindow(log, opts.table, w);
   return {
-    table: `${opts.table.database}.${opts.table.table}`,
+    table: formatQualifiedName(opts.table.database, opts.table.table),
     window: w.label,
     keyColumns: folder.keyColumns,
     changesRead: folder.changes,

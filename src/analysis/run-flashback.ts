@@ -16,6 +16,7 @@ import { foldWindow } from './run-diff.js';
 import { identName, tokenize } from '../schema/ddl-rewriter.js';
 import type { KeyedEntry } from './window-fold.js';
 import { displayImage } from './row-image.js';
+import { formatQualifiedName } from '../core/table-name.js';
 import {
   FLASHBACK_SESSION,
   flashbackStatements,
@@ -105,8 +106,8 @@ export async function runFlashback(opts: FlashbackOptions): Promise<FlashbackRes
   const log = logger().child({ component: 'flashback' });
   const lg = await openLog(opts.kafka, opts.sourceId, 'flashback');
   requireTable(lg, opts.table);
-  const name = `${opts.table.database}.${opts.table.table}`;
-  const w = planWindow(lg.meta, opts.from, opts.to);
+  const name = formatQualifiedName(opts.table.database, opts.table.table);
+  const w = planWindow(lg.meta, opts.from, opts.to, opts.table);
   const ddl = lg.meta.ddl.find((d) => {
     if (comparePositions(d.position, w.from.at) < (w.from.inclusive ? 1 : 0)) return false;
     const c = comparePositions(d.position, w.to.at);

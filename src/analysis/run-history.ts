@@ -8,6 +8,7 @@ import { openLog, requireTable, boundAfter, boundThrough } from './log-window.js
 import { tableKeyColumns } from './key-columns.js';
 import { displayImage, resolveKeySpec, type KeySpec } from './row-image.js';
 import { RowHistory, type RowVersion } from './row-history.js';
+import { formatQualifiedName } from '../core/table-name.js';
 
 export interface HistoryOptions {
   kafka: KafkaSettings;
@@ -39,7 +40,7 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
   const started = Date.now();
   const log = await openLog(opts.kafka, opts.sourceId, 'history');
   requireTable(log, opts.table);
-  const name = `${opts.table.database}.${opts.table.table}`;
+  const name = formatQualifiedName(opts.table.database, opts.table.table);
   const keyColumns = tableKeyColumns(log.meta, opts.table.database, opts.table.table);
   const keys = opts.keys.map((k) => resolveKeySpec(k, keyColumns, name));
   const fromPlan = opts.from !== undefined ? planCut(log.meta, { asOf: opts.from }) : undefined;

@@ -7,7 +7,9 @@ import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, DEFAULT_STAGE_BYTES, type SourceTxn, type StagedChunk, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
-import { parseTableFilter } from './table-filter.js';
+import { checkRulesMatch, parseFilterRules, parseTableFilter, removedTables } from './table-filter.js';
+import { coverageEndRecord, describeTables, listSourceTables, narrowingRefused } from './filter-change.js';
+import type { QualifiedName } from '../core/table-name.js';
 import { kafkaClient, kafkaError, LogAppender, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
 import { checkTopicConfig } from '../log/provision.js';
@@ -34,6 +36,10 @@ export interface CaptureOptions {
   filter?: TableFilter;
   /** The --tables text behind `filter` (normalized; "" = every user database), recorded in the log. */
   tableFilterSpec?: string;
+  /** The --tables text as typed: when given, each of its rules must match a table on the source. */
+  tables?: string;
+  /** Accept a filter narrower than the log's: record where the left-out tables' coverage ends. */
+  narrow?: boolean;
   /** Exit once everything written to the source before start is durably in the log. */
   untilCaughtUp?: boolean;
   /** When the binlog needed to resume is gone: record the gap in the log and take a fresh snapshot. */
@@ -59,6 +65,11 @@ export interface CaptureResult {
   outages: number;
   /** Peak resident memory of the capture process (MB). */
   peakRssMb?: number;
+  /** Tables a wider --tables filter added, snapshotted alone (printed names). */
+  addedTables?: string[];
+  /** Tables a narrower filter left out (capture --narrow): no longer captured after `narrowedAfter`. */
+  narrowedTables?: string[];
+  narrowedAfter?: number;
 }
 
 export const DEFAULT_MEMORY_CAP = 256 * 1024 * 1024;
@@ -193,6 +204,8 @@ class CaptureSession {
   private readonly cap: number;
   private readonly kafkaOutage: Outage;
   private readonly sourceOutage: Outage;
+  /** The source's tables at start, when --tables was given (checked against its rules). */
+  private sourceTables: QualifiedName[] | undefined;
 
   constructor(private readonly opts: CaptureOptions) {
     this.topics = logTopics(opts.sourceId);
@@ -254,6 +267,13 @@ class CaptureSession {
     const meta = await readMeta(this.kafka, this.topics, this.opts.sourceId, 'pitr-capture');
     const head = await sourceHead(this.opts.source);
     this.server = head.server;
+    if (this.opts.tables !== undefined) {
+      this.sourceTables = await listSourceTables(this.opts.source);
+      // A rule the log already captures under may match nothing now (its database was
+      // dropped): capture must go on to log what follows. New rules must match something.
+      const logged = new Set(parseFilterRules(meta.resume?.tableFilter ?? meta.completeSnapshots().at(-1)?.begin.tableFilter ?? '').map((r) => r.text));
+      checkRulesMatch(parseFilterRules(this.opts.tables).filter((r) => !logged.has(r.text)), this.sourceTables);
+    }
     this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
     const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
     if (lastServer && lastServer !== this.server) {
@@ -268,7 +288,9 @@ class CaptureSession {
 
   private async checkTopics(): Promise<void> {
     const admin = this.kafka.admin();
-    await admin.connect();
+    await admin.connect().catch((err) => {
+      throw kafkaError(err, 'could not connect to Kafka');
+    });
     try {
       for (const topic of [this.topics.changes, this.topics.meta]) {
         const problems = await checkTopicConfig(admin, topic);
@@ -303,7 +325,10 @@ class CaptureSession {
   private async startingPoint(meta: MetaState): Promise<ResumePoint> {
     const snaps = meta.completeSnapshots();
     const lastGap = meta.gaps.at(-1);
-    const snapAfterGap = lastGap && snaps.find((s) => s.position.epoch === this.epoch && s.begin.time >= lastGap.gap.detectedTime);
+    // The snapshot taken after the last gap is the first complete one positioned after the gap's
+    // start. Positions order this exactly; comparing the epoch field did not (it is absent, not 0,
+    // before any failover), so every start after a --resnapshot took a full snapshot again.
+    const snapAfterGap = lastGap && snaps.find((s) => comparePositions(s.position, lastGap.after) > 0);
     if (!snaps.length || (lastGap && !snapAfterGap)) {
       this.log.info('no usable snapshot in the log: taking a consistent snapshot of the source');
       return this.snapshotAndMark();
@@ -312,7 +337,7 @@ class CaptureSession {
       ? { ...meta.resume }
       : { binlogFile: snaps.at(-1)!.begin.binlogFile, position: snaps.at(-1)!.position, gtidPos: snaps.at(-1)!.begin.gtidPos, time: snaps.at(-1)!.begin.time };
     this.log.info({ position: formatPosition(resume.position, resume.binlogFile.replace(/\.\d+$/, '')), gtid: resume.gtidPos }, 'resuming from the log');
-    await this.widen(meta);
+    await this.widen(meta, resume);
     return resume;
   }
 
@@ -321,16 +346,37 @@ class CaptureSession {
    * adds (a partial snapshot) instead of restarting the whole log; their changes up to that
    * snapshot's position are skipped while the binlog catches up from the old resume point.
    */
-  private async widen(meta: MetaState): Promise<void> {
+  private async widen(meta: MetaState, resume: ResumePoint): Promise<void> {
     const spec = this.opts.tableFilterSpec ?? '';
     const last = meta.resume?.tableFilter ?? meta.completeSnapshots().at(-1)?.begin.tableFilter ?? '';
     if (spec === last) return;
     const before = parseTableFilter(last);
+    // Narrower: tables the log captured so far would silently stop being captured.
+    const removed = removedTables(before, this.filter, this.sourceTables ?? (await listSourceTables(this.opts.source)));
+    if (removed.length) await this.narrow(removed, resume, last, spec);
     const added = (db: string, t: string) => this.filter(db, t) && !before(db, t);
     const snap = await this.snapshot({ partial: true, only: added });
     if (!snap) return;
     for (const def of snap.tables) this.skipUntil.set(tableKey(def.database, def.table), snap.position);
-    this.log.info({ tables: snap.tables.map((t) => `${t.database}.${t.table}`), filter: spec || '(all)' }, 'snapshotted the tables the wider filter adds');
+    this.result.addedTables = snap.tables.map((t) => describeTables([t]));
+    this.log.info({ tables: this.result.addedTables, filter: spec || '(all)' }, 'snapshotted the tables the wider filter adds');
+  }
+
+  /**
+   * Refuses a narrower filter unless --narrow; with it, records in the log (with a heartbeat under
+   * the new filter, in one Kafka transaction) that the left-out tables are captured up to the
+   * log's resume point and no further.
+   */
+  private async narrow(removed: QualifiedName[], resume: ResumePoint, previousFilter: string, spec: string): Promise<void> {
+    if (!this.opts.narrow) throw narrowingRefused(removed, previousFilter);
+    const end = coverageEndRecord(removed, resume, previousFilter, spec);
+    await this.append([
+      { topic: this.topics.meta, partition: 0, key: META_KEY, value: this.wrap({ coverageEnd: end }) },
+      txnIndexMessage(this.batchContext(), [], resume, { epoch: this.epoch, sourceServer: this.server, tableFilter: spec }),
+    ]);
+    this.result.narrowedTables = removed.map((t) => describeTables([t]));
+    this.result.narrowedAfter = resume.time;
+    this.log.warn({ tables: this.result.narrowedTables, after: formatEpoch(resume.time) }, 'no longer capturing the tables the narrower filter leaves out');
   }
 
   private async snapshot(): Promise<ResumePoint>;

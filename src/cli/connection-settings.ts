@@ -9,6 +9,17 @@ import { UsageError } from '../core/errors.js';
 import { activeConfig } from '../config/config-file.js';
 import type { PitrConfig } from '../config/config-schema.js';
 
+const warned = new Set<string>();
+
+/** One line on stderr, once per flag and process. */
+function warnPasswordFlag(flag: string, urlEnv: string, passwordEnv: string): void {
+  if (warned.has(flag)) return;
+  warned.add(flag);
+  process.stderr.write(
+    `pitr: warning: the ${flag} URL holds a password, which other users of this machine can read in \`ps\`; put it in ${passwordEnv} (or the whole URL in ${urlEnv}) instead.\n`,
+  );
+}
+
 export interface ConnectionFlags {
   source?: string;
   target?: string;
@@ -144,10 +155,20 @@ export function resolveConnections(
   };
   const sourceX = () => pick(flags.source, '--source', 'PITR_SOURCE', config.source, 'source');
   const targetX = () => pick(flags.target, '--target', 'PITR_TARGET', config.target, 'target');
+  // A password in a flag shows in `ps` to every user of the machine: accepted, with one warning
+  // line (never the password) naming the safer places. PITR_<SOURCE|TARGET>_PASSWORD fills in
+  // the password of a URL that has none.
+  const server = async (which: 'source' | 'target', x: Explained<string> | undefined): Promise<MysqlUrl> => {
+    const u = parseMysqlUrl(x?.value ?? (await fromStack())[which], `${which} URL`);
+    const envName = `PITR_${which.toUpperCase()}_PASSWORD`;
+    if (x?.origin === 'flag' && u.password !== '') warnPasswordFlag(`--${which}`, `PITR_${which.toUpperCase()}`, envName);
+    if (u.password === '' && env[envName]) u.password = env[envName]!;
+    return u;
+  };
   return {
     sourceId,
-    source: async () => parseMysqlUrl(sourceX()?.value ?? (await fromStack()).source, 'source URL'),
-    target: async () => parseMysqlUrl(targetX()?.value ?? (await fromStack()).target, 'target URL'),
+    source: () => server('source', sourceX()),
+    target: () => server('target', targetX()),
     kafka: async (principal) => {
       const P = principal.toUpperCase();
       const user = userOf(principal)?.value;

@@ -2,6 +2,7 @@
 // (--start-datetime/--stop-datetime) where a command takes a time window, and the global options
 // shown on every command. Applied by command name after registration, so command files stay thin.
 import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 
 const EXAMPLES: Record<string, string> = {
   log: `
@@ -22,6 +23,8 @@ Examples:
   pitr capture                                  run beside the source until stopped (SIGINT/SIGTERM)
   pitr capture --until-caught-up                catch up once and exit (cron, tests)
   pitr capture --tables shop.*,crm.customers --metrics-port 9464
+  pitr capture --tables 'shop_*.*,*.orders,+newdb.*'  globs; + for a database created later
+  pitr capture --tables shop.* --narrow         stop capturing the rest; the log records where it ends
   PITR_SOURCE=mysql://pitr_capture:...@db1:3306 PITR_KAFKA_BROKERS=k1:9092,k2:9092 \\
     PITR_CREDENTIALS_FILE=/etc/pitr/capture.json pitr capture --source-id db1
 
@@ -32,9 +35,10 @@ Examples:
   pitr restore --database shop --as-of 2026-05-12T09:59:59Z --into-database shop_restored
   pitr restore --table shop.orders --stop-datetime "2026-05-12 11:59:59+02:00" --replace
   pitr restore --database shop --before-gtid 0-1-4711        everything before the bad transaction
-  pitr restore --table shop.orders --through-gtid 0-1-4710 --target mysql://root:...@recovery:3306
+  pitr restore --table shop.orders --through-gtid 0-1-4710 --target mysql://root@recovery:3306
+  pitr restore --table '\`d.ot\`.t3' --as-of -10m             names quoted as in MySQL; relative time
 
-Times are ISO-8601 (no offset = UTC) or @epoch. As with mariadb-binlog --stop-datetime, the cut
+Times are ISO-8601 (no offset = UTC), @epoch, now or -30s/-5m/-2h/-1d. As with mariadb-binlog --stop-datetime, the cut
 keeps every commit up to the end of the given second. Tables are built
 in scratch databases and renamed into place in one RENAME TABLE, so a failed restore leaves nothing.`,
   verify: `
@@ -101,6 +105,14 @@ function addDatetimeAliases(cmd: Command, map: { start?: string; stop?: string }
   if (map.stop) cmd.option('--stop-datetime <time>', `alias of --${map.stop.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} (as in mariadb-binlog)`);
   cmd.hook('preAction', (c) => {
     const o = c.opts() as Record<string, unknown>;
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (ch) => '-' + ch.toLowerCase())}`;
+    // Both the flag and its alias: one of them would win silently.
+    if (map.start && o.startDatetime !== undefined && o[map.start] !== undefined) {
+      throw new UsageError(`give one start, not two: ${flag(map.start)} and --start-datetime are both set.`);
+    }
+    if (map.stop && o.stopDatetime !== undefined && o[map.stop] !== undefined) {
+      throw new UsageError(`give one cut, not two: ${flag(map.stop)} and --stop-datetime are both set.`);
+    }
     if (map.start && o.startDatetime !== undefined && o[map.start] === undefined) c.setOptionValueWithSource(map.start, o.startDatetime, 'cli');
     if (map.stop && o.stopDatetime !== undefined && o[map.stop] === undefined) c.setOptionValueWithSource(map.stop, o.stopDatetime, 'cli');
   });

@@ -1,5 +1,6 @@
 // pitr command line: registers the thin commands and turns every failure into one sentence and a
 // non-zero exit.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerStackCommand } from './stack-command.js';
 import { registerCaptureCommand } from './capture-command.js';
@@ -19,11 +20,21 @@ import { addProgramHelp } from './help-text.js';
 import { PitrError, redact } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
+/** The version in package.json (dist/cli/main.js sits two levels below it). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('pitr')
     .description('binlog-based point-in-time recovery for MariaDB into an append-only Kafka log')
+    .version(packageVersion(), '-V, --version', 'print the version of pitr')
     .showSuggestionAfterError(true)
     .exitOverride();
   registerStackCommand(program);
@@ -53,6 +64,12 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   const program = buildProgram();
+  // A bare `pitr` asks what it can do: the help, and success.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    process.exitCode = 0;
+    return;
+  }
   try {
     await program.parseAsync(argv);
     process.exitCode = process.exitCode ?? 0;

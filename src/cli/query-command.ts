@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
+import { parseDatabaseName } from '../core/table-name.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { runAsOfQuery } from '../analysis/run-as-of-query.js';
 import { renderTable, renderTsv } from '../analysis/text-table.js';
@@ -40,7 +41,7 @@ export function registerQueryCommand(program: Command): void {
         target: await conn.target(),
         sql,
         asOf: parseCutTime(opts.asOf),
-        database: opts.database,
+        database: opts.database === undefined ? undefined : parseDatabaseName(opts.database, '--database'),
         cacheBytes: Math.floor(mb * 1024 * 1024),
       });
       if (format === 'json') process.stdout.write(JSON.stringify(res) + '\n');

@@ -8,6 +8,7 @@ import { parseCutTime } from '../core/cut-time.js';
 import { parseGtid } from '../core/gtid.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
+import { parseDatabaseName } from '../core/table-name.js';
 
 interface RestoreFlags extends ConnectionFlags {
   table?: string[];
@@ -23,9 +24,17 @@ interface RestoreFlags extends ConnectionFlags {
 }
 
 export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
+  const flags: [string, string | undefined][] = [
+    ['--as-of', f.asOf],
+    ['--stop-datetime', f.stopDatetime],
+    ['--before-gtid', f.beforeGtid],
+    ['--through-gtid', f.throughGtid],
+  ];
+  const given = flags.filter(([, v]) => v !== undefined).map(([name]) => name);
+  // Two cuts (even an alias and its flag) would let one win silently.
+  if (given.length > 1) throw new UsageError(`give one cut, not ${given.length}: ${given.join(' and ')} are both set.`);
+  if (given.length !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
   const asOf = f.asOf ?? f.stopDatetime;
-  const given = [asOf, f.beforeGtid, f.throughGtid].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
   if (asOf !== undefined) return { asOf: parseCutTime(asOf) };
   if (f.beforeGtid !== undefined) return { beforeGtid: parseGtid(f.beforeGtid) };
   return { throughGtid: parseGtid(f.throughGtid!) };
@@ -54,6 +63,8 @@ export function registerRestoreCommand(program: Command): void {
       if (opts.table?.length && opts.database) throw new UsageError('use either --table or --database, not both.');
       const cut = cutSpecFromFlags(opts);
       const tables = opts.table?.map(parseTableName);
+      const database = opts.database === undefined ? undefined : parseDatabaseName(opts.database, '--database');
+      const intoDatabase = opts.intoDatabase === undefined ? undefined : parseDatabaseName(opts.intoDatabase, '--into-database');
       const conn = resolveConnections(opts);
       const progress = startProgress({ label: 'restoring', unit: 'records', json: opts.json });
       const res = await runRestore({
@@ -61,9 +72,9 @@ export function registerRestoreCommand(program: Command): void {
         sourceId: conn.sourceId,
         target: await conn.target(),
         tables,
-        database: opts.database,
+        database,
         cut,
-        intoDatabase: opts.intoDatabase,
+        intoDatabase,
         replace: opts.replace,
         memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
         onProgress: (done, total) => progress.update(done, total),

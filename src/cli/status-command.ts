@@ -17,7 +17,7 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .description("health of capture and the log: state, lag, restorable window per table, log size, last verify (exit 2 when unhealthy)")
     .option('--max-lag-seconds <s>', 'unhealthy when capture lags (or has been stopped) longer than this', (v) => Number(v), 60)
-    .option('--allow-gaps', 'gaps already recorded in the log do not make the status unhealthy')
+    .option('--allow-gaps', 'gaps, and tables no longer captured (capture --narrow), already recorded in the log do not make the status unhealthy')
     .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE, config file or the local stack)')
     .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS, config file or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600); status needs the reader')

@@ -5,6 +5,7 @@ import { formatGtid, type Gtid } from '../core/gtid.js';
 import { formatPosition } from '../core/position.js';
 import type { TableRef } from './ddl-effects.js';
 import type { Incident } from './incident-detector.js';
+import { formatQualifiedName } from '../core/table-name.js';
 
 const MAX_IDENT = 64;
 
@@ -59,7 +60,8 @@ export function buildReport(
 ): IncidentReport {
   const name = copyName(inc.table, inc.gtid);
   const g = formatGtid(inc.gtid);
-  const table = `${inc.table.database}.${inc.table.table}`;
+  // Quoted where needed, so the printed commands work for names holding a dot or backtick.
+  const table = formatQualifiedName(inc.table.database, inc.table.table);
   const source = ctx.sourceUrl ?? 'mysql://USER@SOURCE-HOST:3306';
   const what = inc.database !== undefined ? `--database ${sh(inc.database)}` : `--table ${sh(table)}`;
   const gone = inc.cause === 'DROP TABLE' || inc.cause === 'DROP DATABASE';
@@ -78,7 +80,7 @@ export function buildReport(
     gtid: g,
     time: new Date(inc.commitTime * 1000).toISOString().replace('.000Z', 'Z'),
     rows: inc.rows ?? null,
-    into: `${ctx.intoDatabase}.${name}`,
+    into: formatQualifiedName(ctx.intoDatabase, name),
     ...(inc.statement !== undefined ? { statement: inc.statement } : {}),
     detail: inc.detail,
     position: formatPosition(inc.position, ctx.binlogBasename ?? 'binlog'),

@@ -8,6 +8,7 @@
 // same GTID commits. Counting keeps memory in O(tables per transaction), whatever its size.
 // Pure: records in, ordered items out.
 import { comparePositions, type Position } from '../core/position.js';
+import { tableId } from '../core/table-name.js';
 import type { Gtid } from '../core/gtid.js';
 import { fromPositionMsg, toBigInt, toNumber } from '../log/record-codec.js';
 import { Op, type ChangeBatchMsg, type DdlMsg, type RecordMsg, type SnapshotBeginMsg, type SnapshotEndMsg, type TxnIndexMsg } from '../log/record-types.js';
@@ -124,7 +125,7 @@ export class LogSequencer {
     }
     let byTable = this.aggs.get(pk);
     if (!byTable) this.aggs.set(pk, (byTable = new Map()));
-    const tk = `${c.database}.${c.table}`;
+    const tk = tableId(c.database, c.table);
     let a = byTable.get(tk);
     if (!a) byTable.set(tk, (a = { database: c.database, table: c.table, inserts: 0, updates: 0, deletes: 0, partition, offset }));
     for (const ch of c.changes) {

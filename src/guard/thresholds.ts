@@ -2,6 +2,7 @@
 // more than `rows` rows, or more than `pct` percent of the table (once at least `minRows` rows are
 // touched, so tiny tables do not alert on every delete). Per-table rules from --threshold. Pure.
 import { UsageError } from '../core/errors.js';
+import { parseNameParts, splitOutsideQuotes } from '../core/table-name.js';
 
 export interface Threshold {
   /** More than this many deleted/updated rows in one transaction is destructive. */
@@ -24,16 +25,18 @@ interface Rule {
 }
 
 function parsePattern(text: string, what: string): { database: string; table: string } {
-  const m = /^([^.]+)\.(.+)$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" in ${what} is not db.table, db.* or *.*.`);
-  return { database: m[1]!, table: m[2]! };
+  // MySQL quoting for names holding a dot, backtick or '=' (`d.ot`.t3); a bare * is any name.
+  const parts = parseNameParts(text, what);
+  if (parts.length !== 2) throw new UsageError(`"${text}" in ${what} is not db.table, db.* or *.*.`);
+  return { database: parts[0]!.text, table: parts[1]!.text };
 }
 
 /** "db.t=rows:500,pct:20" | "db.*=off" | "*.*=min:50" */
 export function parseThresholdRule(text: string): Rule {
-  const eq = text.indexOf('=');
-  if (eq < 0) throw new UsageError(`--threshold "${text}" needs the form db.table=rows:N,pct:P (or =off).`);
-  const pattern = parsePattern(text.slice(0, eq), '--threshold');
+  const [name, ...rest] = splitOutsideQuotes(text, '=', '--threshold');
+  if (!rest.length) throw new UsageError(`--threshold "${text}" needs the form db.table=rows:N,pct:P (or =off).`);
+  const eq = name!.length;
+  const pattern = parsePattern(name!, '--threshold');
   const set: Partial<Threshold> = {};
   for (const part of text.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean)) {
     if (part === 'off') {
@@ -64,7 +67,7 @@ export class ThresholdPolicy {
     private readonly rules: Rule[] = [],
     watch?: string,
   ) {
-    this.watch = watch ? watch.split(',').map((s) => s.trim()).filter(Boolean).map((s) => parsePattern(s, '--watch')) : null;
+    this.watch = watch ? splitOutsideQuotes(watch, ',', '--watch').map((s) => s.trim()).filter(Boolean).map((s) => parsePattern(s, '--watch')) : null;
   }
 
   /** The threshold for one table: defaults, then every matching rule in order (later wins). */

@@ -12,21 +12,15 @@ import { ConnectionError, PitrError, ProducerFencedError, UsageError } from '../
 import { logger } from '../core/logger.js';
 import { linkHeaders, nextLink, parseLinkHeaders, type ChainHead, type ChainHeads } from './integrity-chain.js';
 
-// kafkajs logs to stdout by default, which would corrupt `--json` output: route it through pino (stderr).
+// kafkajs logs to stdout by default, which would corrupt `--json` output, and it logs every retried
+// attempt (refused connections, SASL failures, retried metadata, coordinator moves) at ERROR, some of
+// them after the command already failed. What finally fails reaches the user as one pitr error
+// (kafkaError); kafkajs' own lines go to pino at debug (PITR_LOG_LEVEL=debug shows them).
 function pinoLogCreator() {
   return () =>
-    ({ namespace, level, log }: LogEntry) => {
+    ({ namespace, log }: LogEntry) => {
       const { message, ...extra } = log;
-      const l = logger().child({ kafkajs: namespace });
-      // kafkajs' Connection logs every error response (expected ones included: retried metadata,
-      // coordinator moves, refused requests); callers see the errors that matter.
-      if (namespace === 'Connection') l.debug(extra, message);
-      // kafkajs reports every failed attempt at ERROR while it still retries; what finally fails
-      // reaches the caller as an error of its own.
-      else if (level === logLevel.ERROR) l.warn(extra, message);
-      else if (level === logLevel.WARN) l.warn(extra, message);
-      else if (level === logLevel.INFO) l.debug(extra, message);
-      else l.trace(extra, message);
+      logger().child({ kafkajs: namespace }).debug(extra, message);
     };
 }
 
@@ -80,6 +74,8 @@ export class LogAppender {
   /** Chain heads per topic and partition as committed; undefined until loaded (or after an uncertain commit). */
   private heads: ChainHeads | undefined;
   private chainTopics: string[] = [];
+  /** Leader broker of each partition, to send one broker's partitions at a time (see appendAtomically). */
+  private leaders = new Map<string, Map<number, number>>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -89,8 +85,10 @@ export class LogAppender {
   }
 
   private newProducer(transactionTimeout: number): Producer {
+    // No `idempotent: true`: kafkajs' transactions are idempotent on their own, while the flag adds
+    // a second, non-transactional producer id at connect and, with retries bounded (which capture
+    // needs to notice an outage), the "Limiting retries ... EoS" warning.
     return this.kafka.producer({
-      idempotent: true,
       transactionalId: this.transactionalId,
       maxInFlightRequests: 1,
       transactionTimeout,
@@ -108,6 +106,10 @@ export class LogAppender {
     for (let k = 0; ; k++) {
       try {
         await this.producer.connect();
+        // InitProducerId with our transactional id happens at a producer's first transaction: do it
+        // now (an empty transaction, aborted without a request) so that connecting fences a previous
+        // capture and waits out the abort of what it left open, instead of the first append racing
+        // that abort on the coordinator.
         const tx = await this.producer.transaction();
         await tx.abort();
         return;
@@ -130,6 +132,7 @@ export class LogAppender {
   async loadChainHeads(topics: string[]): Promise<void> {
     this.chainTopics = [...topics];
     this.heads = await readChainHeads(this.kafka, topics);
+    this.leaders = await partitionLeaders(this.kafka, topics).catch(() => new Map());
   }
 
   /**
@@ -157,20 +160,33 @@ export class LogAppender {
         return { topic: m.topic, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) } };
       });
       tx = await this.producer.transaction();
+      // One leader broker's partitions per request: kafkajs sends to several leaders in parallel,
+      // each first registering its partitions with the transaction coordinator, and two such
+      // AddPartitionsToTxn at once on one transaction are refused (CONCURRENT_TRANSACTIONS) and
+      // retried. Order within each partition is kept; the transaction makes them visible at once.
+      const byLeader = new Map<number, typeof linked>();
+      for (const l of linked) {
+        const leader = this.leaders.get(l.topic)?.get(l.message.partition) ?? -1;
+        let g = byLeader.get(leader);
+        if (!g) byLeader.set(leader, (g = []));
+        g.push(l);
+      }
       // Several requests inside the one Kafka transaction: a record batch must stay under the
       // broker's message size limit, whatever the source transaction's size. Order is kept
       // (one request in flight).
-      for (let i = 0; i < linked.length; ) {
-        const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
-        let bytes = 0;
-        for (; i < linked.length && (bytes === 0 || bytes + linked[i]!.message.value.length <= SEND_BYTES); i++) {
-          const { topic, message } = linked[i]!;
-          let list = byTopic.get(topic);
-          if (!list) byTopic.set(topic, (list = []));
-          list.push(message);
-          bytes += message.value.length + message.key.length + 64;
+      for (const group of byLeader.values()) {
+        for (let i = 0; i < group.length; ) {
+          const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
+          let bytes = 0;
+          for (; i < group.length && (bytes === 0 || bytes + group[i]!.message.value.length <= SEND_BYTES); i++) {
+            const { topic, message } = group[i]!;
+            let list = byTopic.get(topic);
+            if (!list) byTopic.set(topic, (list = []));
+            list.push(message);
+            bytes += message.value.length + message.key.length + 64;
+          }
+          await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
         }
-        await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       }
       await tx.commit();
     } catch (err) {
@@ -268,6 +284,18 @@ function headerBuffers(h: KafkaMessage['headers']): Record<string, Buffer | unde
     out[k] = one === undefined ? undefined : Buffer.isBuffer(one) ? one : Buffer.from(one, 'utf8');
   }
   return out;
+}
+
+/** Leader broker id of every partition of `topics`. */
+async function partitionLeaders(kafka: Kafka, topics: string[]): Promise<Map<string, Map<number, number>>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const md = await admin.fetchTopicMetadata({ topics });
+    return new Map(md.topics.map((t) => [t.name, new Map(t.partitions.map((p) => [p.partitionId, p.leader]))]));
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
@@ -394,7 +422,6 @@ export async function readPartitions(
   }
 }
 
-/** Maps kafkajs errors to pitr errors with one clear sentence. */
 /** Kafka's answers that mean a newer producer with our transactional id exists. */
 const FENCED_TYPES = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
 
@@ -407,20 +434,46 @@ function protocolErrorType(err: unknown, types: Set<string>): string | undefined
   return undefined;
 }
 
+/** host:port of the broker a kafkajs error names, if any. */
+function brokerOf(err: { host?: string; port?: number; broker?: string; message?: string; cause?: unknown }): string | undefined {
+  if (err?.host && err?.port) return `${err.host}:${err.port}`;
+  if (err?.broker) return err.broker;
+  const m = /(?:ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\s+([^\s,)]+:\d+)/.exec(err?.message ?? '') ?? /broker[^\w]+([\w.-]+:\d+)/i.exec(err?.message ?? '');
+  if (m) return m[1];
+  const cause = err?.cause as typeof err | undefined;
+  return cause && cause !== err ? brokerOf(cause) : undefined;
+}
+
+/** The network reason in a few words. */
+function connectionReason(msg: string): string {
+  if (/ECONNREFUSED/.test(msg)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return 'no such host';
+  if (/ETIMEDOUT|timed? ?out/i.test(msg)) return 'timed out';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(msg)) return 'host unreachable';
+  if (/ECONNRESET|closed/i.test(msg)) return 'connection closed';
+  return msg.replace(/^Connection error: /, '');
+}
+
+/** Maps kafkajs errors to pitr errors with one clear sentence that names Kafka. */
 export function kafkaError(err: unknown, what: string): PitrError {
   if (err instanceof PitrError) return err;
-  const e = err as { name?: string; type?: string; message?: string; retriable?: boolean };
+  const e = err as { name?: string; type?: string; message?: string; retriable?: boolean; host?: string; port?: number; cause?: unknown };
   const msg = e?.message ?? String(err);
   const fenced = protocolErrorType(err, FENCED_TYPES);
   if (fenced) return new ProducerFencedError(`${what}: another producer with the same transactional id took over (${fenced})`, { cause: err });
+  // "could not connect to Kafka: cannot reach Kafka ..." says the same twice.
+  const prefix = /^could not connect/.test(what) ? '' : `${what}: `;
+  const at = brokerOf(e);
   if (e?.type === 'SASL_AUTHENTICATION_FAILED' || /SASL|authentication/i.test(msg)) {
-    return new PitrError(`${what}: Kafka refused the credentials (${msg})`);
+    return new PitrError(
+      `${prefix}Kafka${at ? ` at ${at}` : ''} refused the credentials (SASL authentication failed); check PITR_KAFKA_<PRINCIPAL>_USER/_PASSWORD or the credentials file`,
+    );
   }
   if (/AUTHORIZATION_FAILED|not authorized/i.test(`${e?.type} ${msg}`)) {
-    return new PitrError(`${what}: Kafka says this principal is not authorized (${e?.type ?? msg})`);
+    return new PitrError(`${prefix}Kafka says this principal is not authorized (${e?.type ?? msg})`);
   }
-  if (e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSNumberOfRetriesExceeded' || /ECONNREFUSED|Connection/i.test(msg)) {
-    return new ConnectionError(`${what}: Kafka is unreachable (${msg})`, { cause: err });
+  if (e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSNumberOfRetriesExceeded' || /ECONN|ENOTFOUND|ETIMEDOUT|Connection/i.test(msg)) {
+    return new ConnectionError(`${prefix}cannot reach Kafka${at ? ` at ${at}` : ''} (${connectionReason(msg)})`, { cause: err });
   }
-  return new PitrError(`${what}: ${msg}`, { retriable: Boolean(e?.retriable), cause: err });
+  return new PitrError(`${prefix}${msg}`, { retriable: Boolean(e?.retriable), cause: err });
 }

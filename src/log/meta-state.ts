@@ -1,7 +1,7 @@
 // Folds the meta topic (snapshots, DDL, transaction index) into what capture and restore need:
 // the resume point, the coverage window, the commit-order index of transactions, the DDL history.
 // Pure: records in, state out.
-import type { DdlMsg, GapMsg, PositionMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
+import type { CoverageEndMsg, DdlMsg, GapMsg, PositionMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
 import { fromPositionMsg, toBigInt, toNumber } from './record-codec.js';
 import { comparePositions, type Position } from '../core/position.js';
 import type { Gtid } from '../core/gtid.js';
@@ -42,6 +42,12 @@ export interface GapInfo {
   after: Position;
 }
 
+export interface CoverageEndInfo {
+  end: CoverageEndMsg;
+  /** Last position the log holds changes of `end.tables` at. */
+  after: Position;
+}
+
 /** A stretch of source time every cut inside of which the log can restore. */
 export interface CoverageWindow {
   from: number;
@@ -62,6 +68,8 @@ export class MetaState {
   readonly gaps: GapInfo[] = [];
   /** Committed staged transactions by staged id. */
   readonly staged = new Map<string, StagedCommit>();
+  /** Tables capture stopped capturing (capture --narrow), in log order. */
+  readonly coverageEnds: CoverageEndInfo[] = [];
   resume: ResumeState | undefined;
   /** Latest source time up to which every commit is in the log. */
   coveredUntil = 0;
@@ -81,6 +89,8 @@ export class MetaState {
       }
     } else if (rec.gap) {
       this.gaps.push({ gap: rec.gap, after: fromPositionMsg(rec.gap.after) });
+    } else if (rec.coverageEnd) {
+      this.coverageEnds.push({ end: rec.coverageEnd, after: fromPositionMsg(rec.coverageEnd.after) });
     } else if (rec.ddl) {
       this.ddl.push({ ddl: rec.ddl, position: fromPositionMsg(rec.ddl.position) });
     } else if (rec.txnIndex) {

@@ -140,6 +140,16 @@ export interface GapMsg {
   reason: string;
 }
 
+/** Capture stopped capturing these tables after `after` (capture --narrow); see log.proto. */
+export interface CoverageEndMsg {
+  tables: { database: string; table: string }[];
+  after: PositionMsg;
+  afterGtidPos: string;
+  afterTime: number;
+  previousFilter: string;
+  tableFilter: string;
+}
+
 export interface RecordMsg {
   version: number;
   sourceId: string;
@@ -150,6 +160,7 @@ export interface RecordMsg {
   snapshotEnd?: SnapshotEndMsg;
   txnIndex?: TxnIndexMsg;
   gap?: GapMsg;
+  coverageEnd?: CoverageEndMsg;
 }
 
 export const RECORD_VERSION = 1;

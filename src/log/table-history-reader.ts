@@ -6,6 +6,7 @@ import protobuf from 'protobufjs';
 import { readPartitions } from './kafka-log.js';
 import { decodeRecord, tableKey, toPositionMsg } from './record-codec.js';
 import type { MetaState } from './meta-state.js';
+import { tableId } from '../core/table-name.js';
 import { partitionFor } from './partitioner.js';
 import type { ChangeBatchMsg, SnapshotRowsMsg } from './record-types.js';
 import type { LogTopics } from './topics.js';
@@ -63,6 +64,9 @@ export async function readTableHistory(
 ): Promise<TableHistoryStats> {
   const n = opts.partitions ?? (await changePartitionCount(opts.kafka, opts.topics.changes));
   const keys = new Set(opts.tables.map((t) => tableKey(t.database, t.table)));
+  // The Kafka key joins database and table with a dot, so `a.b`.c and a.`b.c` share one: records
+  // are matched on their own fields.
+  const ids = new Set(opts.tables.map((t) => tableId(t.database, t.table)));
   const parts = [...new Set([...keys].map((k) => partitionFor(k, n)))].sort((a, b) => a - b);
   const stats: TableHistoryStats = { partitions: parts, messages: 0, decoded: 0 };
   const wantSnap = opts.snapshotId;
@@ -79,11 +83,11 @@ export async function readTableHistory(
         const rec = decodeRecord(m.value, `${opts.topics.changes}/${p}@${m.offset}`, opts.sourceId);
         if (rec.snapshotRows) {
           const r = rec.snapshotRows;
-          if (r.snapshotId !== wantSnap || !keys.has(tableKey(r.database, r.table))) continue;
+          if (r.snapshotId !== wantSnap || !ids.has(tableId(r.database, r.table))) continue;
           await onItem({ kind: 'snapshot', rows: r });
         } else if (rec.change) {
           let c = rec.change;
-          if (!keys.has(tableKey(c.database, c.table))) continue;
+          if (!ids.has(tableId(c.database, c.table))) continue;
           const commit = opts.meta.batchCommit(c);
           if (!commit) continue; // a staged chunk of a transaction that never committed
           const pos = commit.position;

@@ -7,6 +7,7 @@ import { comparePositions, formatPosition, type Position } from '../core/positio
 import { formatEpoch } from '../core/cut-time.js';
 import { ddlEffect } from '../guard/ddl-effects.js';
 import { parseGtidPos } from '../core/gtid.js';
+import { formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
 
 export type CaptureState = 'running' | 'lagging' | 'stopped' | 'never-ran' | 'unknown';
 
@@ -62,7 +63,7 @@ export interface DomainLag {
 export interface TableWindow {
   table: string;
   /** Each stretch the table existed in the log: from its snapshot or CREATE, to its DROP or null (up to now). */
-  windows: { from: string; to: string | null; fromEvent: 'snapshot' | 'create' | 'rename'; toEvent?: 'drop' | 'rename' }[];
+  windows: { from: string; to: string | null; fromEvent: 'snapshot' | 'create' | 'rename'; toEvent?: 'drop' | 'rename' | 'not captured' }[];
 }
 
 export interface StatusReport {
@@ -113,6 +114,7 @@ interface Event {
 
 /** Each table's stretches of existence in the log, from the snapshots and the DDL history. */
 export function tableWindows(meta: MetaState): TableWindow[] {
+  // Keyed by tableId: "db.table" is ambiguous for names holding a dot; printed quoted where needed.
   const all = new Map<string, TableWindow>();
   const live = new Map<string, TableWindow['windows'][number]>();
   const open = (key: string, time: number, fromEvent: 'snapshot' | 'create' | 'rename') => {
@@ -120,10 +122,13 @@ export function tableWindows(meta: MetaState): TableWindow[] {
     const w = { from: formatEpoch(time), to: null, fromEvent };
     live.set(key, w);
     let t = all.get(key);
-    if (!t) all.set(key, (t = { table: key, windows: [] }));
+    if (!t) {
+      const n = fromTableId(key);
+      all.set(key, (t = { table: formatQualifiedName(n.database, n.table), windows: [] }));
+    }
     t.windows.push(w);
   };
-  const close = (key: string, time: number, toEvent: 'drop' | 'rename') => {
+  const close = (key: string, time: number, toEvent: 'drop' | 'rename' | 'not captured') => {
     const w = live.get(key);
     if (!w) return;
     w.to = formatEpoch(time) as never;
@@ -131,12 +136,23 @@ export function tableWindows(meta: MetaState): TableWindow[] {
     live.delete(key);
   };
   const events: Event[] = [];
-  for (const s of meta.completeSnapshots()) {
+  // Full snapshots, and partial ones (tables a wider --tables filter added).
+  for (const s of meta.snapshots.filter((x) => x.end)) {
     events.push({
       position: s.position,
       time: s.begin.time,
       apply: () => {
-        for (const t of s.begin.tables) open(`${t.database}.${t.table}`, s.begin.time, 'snapshot');
+        for (const t of s.begin.tables) open(tableId(t.database, t.table), s.begin.time, 'snapshot');
+      },
+    });
+  }
+  // capture --narrow: the tables it left out are covered up to there, not after.
+  for (const e of meta.coverageEnds) {
+    events.push({
+      position: e.after,
+      time: e.end.afterTime,
+      apply: () => {
+        for (const t of e.end.tables) close(tableId(t.database, t.table), e.end.afterTime, 'not captured');
       },
     });
   }
@@ -147,11 +163,11 @@ export function tableWindows(meta: MetaState): TableWindow[] {
       time,
       apply: () => {
         const e = ddlEffect(d.ddl.statement, d.ddl.defaultDatabase);
-        const k = (r: { database: string; table: string }) => `${r.database}.${r.table}`;
+        const k = (r: { database: string; table: string }) => tableId(r.database, r.table);
         if (e.kind === 'create') open(k(e.table), time, 'create');
         else if (e.kind === 'dropTables') for (const t of e.tables) close(k(t), time, 'drop');
         else if (e.kind === 'dropDatabase') {
-          for (const key of [...live.keys()]) if (key.startsWith(`${e.database}.`)) close(key, time, 'drop');
+          for (const key of [...live.keys()]) if (fromTableId(key).database === e.database) close(key, time, 'drop');
         } else if (e.kind === 'rename') {
           for (const p of e.pairs) {
             if (!live.has(k(p.from))) continue;
@@ -226,6 +242,17 @@ export function assessStatus(f: StatusFacts): StatusReport {
   }));
   if (gaps.length) {
     const text = `the log has ${gaps.length} gap(s): no cut between ${gaps.map((g) => `${g.after} and the next snapshot`).join(', ')}`;
+    if (f.allowGaps) notes.push(text);
+    else problems.push(text + ' (--allow-gaps accepts known gaps)');
+  }
+
+  // Tables capture stopped capturing (--narrow) and never took back: their window ends there.
+  const uncaptured = tableWindows(meta).filter((t) => t.windows.at(-1)?.toEvent === 'not captured');
+  if (uncaptured.length) {
+    const text =
+      `${uncaptured.length} table(s) are no longer captured (capture --narrow): ` +
+      uncaptured.map((t) => `${t.table} after ${t.windows.at(-1)!.to}`).slice(0, 8).join(', ') +
+      (uncaptured.length > 8 ? ', ...' : '');
     if (f.allowGaps) notes.push(text);
     else problems.push(text + ' (--allow-gaps accepts known gaps)');
   }

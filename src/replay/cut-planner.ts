@@ -1,10 +1,11 @@
 // Turns --as-of / --before-gtid / --through-gtid into one cut position on the log's commit order,
 // and refuses cuts outside the log's coverage, naming the covered window. Pure.
-import { CoverageError, UsageError } from '../core/errors.js';
+import { CoverageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
 import { formatGtid, parseGtidPos, type Gtid } from '../core/gtid.js';
 import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
+import { parseQualifiedName } from '../core/table-name.js';
 
 export type CutSpec = { asOf: number } | { beforeGtid: Gtid } | { throughGtid: Gtid };
 
@@ -85,8 +86,7 @@ function firstTxnAfter(meta: MetaState, s: SnapshotInfo): number {
   return meta.txnCount;
 }
 
+/** db.t with MySQL quoting (`d.ot`.t3, db.`we``ird`): see core/table-name.ts. */
 export function parseTableName(text: string): { database: string; table: string } {
-  const m = /^`?([^`.]+)`?\.`?([^`]+)`?$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a table name; use database.table.`);
-  return { database: m[1]!, table: m[2]! };
+  return parseQualifiedName(text);
 }

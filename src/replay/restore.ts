@@ -9,6 +9,7 @@ import { decodeRecord, viewRowRecord, type RowRecordView } from '../log/record-c
 import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import type { DdlEntry } from '../log/meta-state.js';
+import { refuseUncovered } from '../log/table-coverage.js';
 import { planCut, coverageWindow, type CutSpec } from './cut-planner.js';
 import { RowFolder, LineFolder, foldView } from './row-folder.js';
 import { LineRenderer } from './sql-values.js';
@@ -21,6 +22,7 @@ import type { KafkaSettings } from '../core/settings.js';
 import { comparePositions, withinCut, formatPosition, type Cut, type Position } from '../core/position.js';
 import { CoverageError, PitrError, TargetExistsError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { formatName, formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
 
 export interface RestoreOptions {
   kafka: KafkaSettings;
@@ -96,6 +98,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const topics = logTopics(opts.sourceId);
   const meta = await readMeta(kafka, topics, opts.sourceId);
   const { cut, snapshot } = planCut(meta, opts.cut);
+  // Tables capture stopped capturing (capture --narrow): a cut after that would miss their rows.
+  refuseUncovered(meta, { tables: opts.tables, database: opts.database }, cut, 'asOf' in opts.cut ? opts.cut.asOf : undefined);
   const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
   log.info({ cut: cut.label, position: formatPosition(cut.at, basename) }, 'cut resolved');
 
@@ -118,17 +122,20 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
   // A table's rows were logged under every name it had: follow renames to all of them.
   const lineage = tableLineage(opts.tables ?? [], ddl);
-  const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineage.has(`${db}.${t}`));
+  // Kafka keys ("db.table") are the same for `a.b`.c and a.`b.c`: decide on the record's own
+  // database and table fields, never on the key alone.
+  const lineageIds = tableLineageIds(opts.tables ?? [], ddl);
+  const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineageIds.has(tableId(db, t)));
   const restoring = (db: string, t: string) => wanted(db, t) || (opts.database !== undefined && t === opts.database);
   const knownTable = (db: string, t: string) =>
     snapshot.begin.tables.some((x) => x.database === db && x.table === t) ||
     partials.some((p) => p.begin.tables.some((x) => x.database === db && x.table === t)) ||
     meta.ddl.some((d) => d.ddl.statement.includes(t));
   for (const t of opts.tables ?? []) {
-    if (!knownTable(t.database, t.table)) throw new UsageError(`table ${t.database}.${t.table} is not in the log.`);
+    if (!knownTable(t.database, t.table)) throw new UsageError(`table ${formatQualifiedName(t.database, t.table)} is not in the log.`);
   }
   if (opts.database !== undefined && !snapshot.begin.tables.some((x) => x.database === opts.database) && !meta.ddl.some((d) => d.ddl.statement.includes(opts.database!))) {
-    throw new UsageError(`database ${opts.database} is not in the log.`);
+    throw new UsageError(`database ${formatName(opts.database)} is not in the log.`);
   }
 
   const conn = await connectMysql(opts.target, 'target', { multipleStatements: false, infile: () => { throw new Error('no stream'); } });
@@ -162,7 +169,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     for (const def of snapshot.begin.tables) {
       if (!wanted(def.database, def.table)) continue;
       const info = await describeTable(conn, scratchFor(def.database), def.table);
-      if (info) info0.set(`${def.database}.${def.table}`, info);
+      if (info) info0.set(tableId(def.database, def.table), info);
     }
 
     // Read the wanted tables' records. Records of other tables sharing a partition are skipped by
@@ -211,7 +218,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       f.lines = new LineFolder(lines.keyColumns, true);
       f.flushed = true;
       await f.applying;
-      log.debug({ table: key, rows: lines.size, bytes: lines.bytes }, 'applying a folded batch within the memory budget');
+      log.debug({ table: formatQualifiedName(db, table), rows: lines.size, bytes: lines.bytes }, 'applying a folded batch within the memory budget');
       f.applying = applyLineFold(conn, scratchFor(db), table, info, lines.result());
       // Surface a failure at the next await, never as an unhandled rejection meanwhile.
       f.applying.catch(() => undefined);
@@ -247,14 +254,14 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
           if (v.kind === 'snapshotRows') {
             const later = partialSegment.get(v.snapshotId);
             if (later !== undefined && wanted(v.database, v.table)) {
-              const s = stateFor(`${v.database}.${v.table}`);
+              const s = stateFor(tableId(v.database, v.table));
               let spool = s.later.get(later);
               if (!spool) s.later.set(later, (spool = new RecordSpool(spoolBudget)));
               spool.push(m.value, where);
               continue;
             }
             if (v.snapshotId !== snapId || !wanted(v.database, v.table)) continue;
-            const s = stateFor(`${v.database}.${v.table}`);
+            const s = stateFor(tableId(v.database, v.table));
             if (!s.fold0) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
             changesRead += fold0(s.fold0, v, m.value, where);
           } else {
@@ -267,7 +274,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
               return false;
             }
             if (!wanted(v.database, v.table)) continue;
-            const s = stateFor(`${v.database}.${v.table}`);
+            const s = stateFor(tableId(v.database, v.table));
             const seg = segmentOf(pos);
             changesRead += v.ops.length;
             if (seg === 0 && s.fold0) {
@@ -304,7 +311,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         const spool = s.later.get(seg);
         if (!spool) continue;
         const info = await describeTable(conn, scratchFor(db), table);
-        if (!info) throw new PitrError(`row changes for ${key} at ${spool.firstWhere} but the table does not exist there`);
+        if (!info) throw new PitrError(`row changes for ${formatQualifiedName(db, table)} at ${spool.firstWhere} but the table does not exist there`);
         // A table created or emptied since is known to be empty: no deletes needed for its keys.
         const hasRows = await tableHasRows(conn, scratchFor(db), table);
         if (info.keyColumns) {
@@ -366,7 +373,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       for (const t of finalTables) {
         const [r] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [scratchFor(t.database), t.table]);
         if (!(r as unknown[]).length) {
-          throw new CoverageError(`table ${t.database}.${t.table} did not exist ${cut.label}.`);
+          throw new CoverageError(`table ${formatQualifiedName(t.database, t.table)} did not exist ${cut.label}.`);
         }
       }
     } else {
@@ -398,7 +405,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         drops.push(qualified(scratchFor(t.database), old));
       }
       renames.push(`${qualified(scratchFor(t.database), t.table)} TO ${qualified(into, t.table)}`);
-      result.push({ database: t.database, table: t.table, into: `${into}.${t.table}`, rows });
+      result.push({ database: t.database, table: t.table, into: formatQualifiedName(into, t.table), rows });
     }
     if (renames.length) await conn.query(`RENAME TABLE ${renames.join(', ')}`);
     return {
@@ -414,6 +421,25 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     for (const s of scratch.values()) await conn.query(`DROP DATABASE IF EXISTS ${qid(s)}`).catch(() => undefined);
     await conn.end().catch(() => undefined);
   }
+}
+
+/** Every name the requested tables had between the snapshot and the cut, as tableId keys. */
+export function tableLineageIds(tables: { database: string; table: string }[], ddl: DdlEntry[]): Set<string> {
+  const ids = new Set(tables.map((t) => tableId(t.database, t.table)));
+  const edges = ddl.flatMap((d) => renamedTables(d.ddl.statement, d.ddl.defaultDatabase));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of edges) {
+      const a = tableId(e.from.database, e.from.table);
+      const b = tableId(e.to.database, e.to.table);
+      if (ids.has(a) !== ids.has(b)) {
+        ids.add(a);
+        ids.add(b);
+        grew = true;
+      }
+    }
+  }
+  return ids;
 }
 
 /** Every name the requested tables had between the snapshot and the cut ("db.table" keys). */
@@ -450,16 +476,17 @@ function mentionsAny(sql: string, defaultDb: string, restoring: (db: string, t: 
   return false;
 }
 
+/** A state key (tableId) back to its database and table. */
 function splitKey(key: string): [string, string] {
-  const i = key.indexOf('.');
-  return [key.slice(0, i), key.slice(i + 1)];
+  const n = fromTableId(key);
+  return [n.database, n.table];
 }
 
 async function refuseExisting(conn: Connection, db: string, table: string, replace?: boolean): Promise<void> {
   if (replace) return;
   const [r] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
   if ((r as unknown[]).length) {
-    throw new TargetExistsError(`target table ${db}.${table} already exists on the recovery server; pass --replace or choose --into-database.`);
+    throw new TargetExistsError(`target table ${formatQualifiedName(db, table)} already exists on the recovery server; pass --replace or choose --into-database.`);
   }
 }
 

@@ -91,3 +91,31 @@ describe('formatEpoch', () => {
     expect(parseCutTime(formatEpoch(T + 7))).toBe(T + 7);
   });
 });
+
+describe('now, relative times and the range pitr handles', () => {
+  const NOW_MS = T * 1000 + 750;
+
+  it('reads now and -30s, -5m, -2h, -1d from the given clock, whole seconds', () => {
+    expect(parseCutTime('now', NOW_MS)).toBe(T);
+    expect(parseCutTime('NOW', NOW_MS)).toBe(T);
+    expect(parseCutTime('-30s', NOW_MS)).toBe(T - 30);
+    expect(parseCutTime('-5m', NOW_MS)).toBe(T - 300);
+    expect(parseCutTime('-2h', NOW_MS)).toBe(T - 7200);
+    expect(parseCutTime('-1d', NOW_MS)).toBe(T - 86400);
+    expect(parseCutTime('now-5m', NOW_MS)).toBe(T - 300);
+  });
+
+  it('refuses relative forms it does not know', () => {
+    expect(() => parseCutTime('-5w', NOW_MS)).toThrow(UsageError);
+    expect(() => parseCutTime('+5m', NOW_MS)).toThrow(UsageError);
+    expect(() => parseCutTime('-m', NOW_MS)).toThrow(UsageError);
+  });
+
+  it('refuses times outside 1970..9999 with a sentence, not "Invalid time value"', () => {
+    expect(() => parseCutTime('@99999999999999')).toThrow(/"@99999999999999" is outside the times pitr handles \(1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z\)/);
+    expect(() => parseCutTime('@-1')).toThrow(/outside the times pitr handles/);
+    expect(() => parseCutTime('-99999999999d', NOW_MS)).toThrow(/outside the times pitr handles/);
+    expect(parseCutTime('@253402300799')).toBe(253402300799);
+    expect(formatEpoch(parseCutTime('9999-12-31T23:59:59Z'))).toBe('9999-12-31T23:59:59Z');
+  });
+});
