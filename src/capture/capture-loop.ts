@@ -2,6 +2,7 @@
 // a recorded gap), then tails the binlog and appends whole source transactions to Kafka in atomic
 // batches; rides out source and broker outages, and stops reading the binlog when the log cannot
 // keep up rather than buffering without bound.
+import { formatIdentity, sameBinlogServer, serverIdentity } from '../core/server-identity.js';
 import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, type SourceTxn, type TableFilter } from './transaction-builder.js';
@@ -86,7 +87,8 @@ export async function sourceHead(source: MysqlUrl): Promise<{ gtidPos: string; n
     const [rows] = await conn.query('SELECT @@log_bin AS lb, @@gtid_binlog_pos AS g, UNIX_TIMESTAMP() AS t, @@server_id AS sid');
     const r = (rows as { lb: number; g: string; t: string; sid: number }[])[0]!;
     if (!Number(r.lb)) throw new PitrError('the source has no binary log enabled; start it with log_bin.');
-    return { gtidPos: r.g ?? '', now: Number(r.t), server: `server_id=${r.sid}` };
+    // The full identity (host, port, UUID) lets restore recognise the source whatever URL reaches it.
+    return { gtidPos: r.g ?? '', now: Number(r.t), server: formatIdentity(await serverIdentity(conn)) };
   } finally {
     await conn.end().catch(() => undefined);
   }
@@ -181,7 +183,7 @@ class CaptureSession {
       this.server = head.server;
       this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
       const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
-      if (lastServer && lastServer !== this.server) {
+      if (lastServer && !sameBinlogServer(lastServer, this.server)) {
         // Same GTID history on another server (failover): its binlog offsets start anew, so later
         // positions get a new generation to stay ordered after everything already in the log.
         this.epoch++;
