@@ -91,7 +91,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
   };
   const result: GuardResult = { transactions: 0, incidents: 0, seconds: 0 };
 
-  refuseSystemSchema(into, 'guard --into-database');
+  refuseSystemSchema(into, `guard --into-database ${into}`);
   const db = await connectMysql(opts.target, 'recovery');
   let stopped = false;
   try {

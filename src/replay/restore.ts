@@ -102,9 +102,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const log = logger().child({ component: 'restore' });
   if (!opts.tables?.length && !opts.database) throw new UsageError('say what to restore: --table db.t or --database db.');
   // Checks of the request alone, before anything is read or written.
-  if (opts.intoDatabase !== undefined) refuseSystemSchema(opts.intoDatabase, '--into-database');
-  else if (opts.database !== undefined) refuseSystemSchema(opts.database, 'the destination database');
-  else for (const t of opts.tables!) refuseSystemSchema(t.database, `the destination of ${t.database}.${t.table},`);
+  if (opts.intoDatabase !== undefined) refuseSystemSchema(opts.intoDatabase, `--into-database ${opts.intoDatabase}`);
+  else if (opts.database !== undefined) refuseSystemSchema(opts.database, `restoring database ${opts.database} in place`);
+  else for (const t of opts.tables!) refuseSystemSchema(t.database, `restoring ${t.database}.${t.table} in place`);
   const named = new Set<string>();
   for (const t of opts.tables ?? []) {
     const key = `${t.database}.${t.table}`;

@@ -15,10 +15,10 @@ export function isSystemSchema(name: string): boolean {
   return SYSTEM_SCHEMAS.has(name.toLowerCase());
 }
 
-/** Refuses a destination database that is a system schema; `how` names where it came from. */
-export function refuseSystemSchema(name: string, how: string): void {
+/** Refuses a destination database that is a system schema; `subject` says what would write there. */
+export function refuseSystemSchema(name: string, subject: string): void {
   if (isSystemSchema(name)) {
-    throw new UsageError(`${how} ${name} is a system schema; restore refuses to write there, so choose another --into-database.`);
+    throw new UsageError(`${subject} would write into ${name}, a system schema; restore never writes there, so choose another --into-database.`);
   }
 }
 
