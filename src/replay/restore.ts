@@ -21,7 +21,7 @@ import { comparePositions, withinCut, formatPosition, type Cut, type Position } 
 import { CoverageError, PitrError, TargetExistsError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { refuseSourceAsTarget, refuseSystemSchema } from './target-guard.js';
-import { ScratchSchemas, hideScratchNames, removeStaleScratch } from './scratch-schemas.js';
+import { ScratchSchemas, hideScratchNames, removeStaleScratch, scratchTag } from './scratch-schemas.js';
 import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
 import { schemaScope } from './schema-scope.js';
 import { describeCut, type CutReport } from './cut-report.js';
@@ -102,6 +102,10 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const log = logger().child({ component: 'restore' });
   if (!opts.tables?.length && !opts.database) throw new UsageError('say what to restore: --table db.t or --database db.');
   // Checks of the request alone, before anything is read or written.
+  if (opts.intoDatabase !== undefined && scratchTag(opts.intoDatabase) !== null) {
+    // Such a name would pass for a dead restore's scratch schema and be cleaned up by the next one.
+    throw new UsageError(`--into-database ${opts.intoDatabase} looks like a restore's scratch schema (pitr_tmp_*); choose another name.`);
+  }
   if (opts.intoDatabase !== undefined) refuseSystemSchema(opts.intoDatabase, `--into-database ${opts.intoDatabase}`);
   else if (opts.database !== undefined) refuseSystemSchema(opts.database, `restoring database ${opts.database} in place`);
   else for (const t of opts.tables!) refuseSystemSchema(t.database, `restoring ${t.database}.${t.table} in place`);
