@@ -220,7 +220,7 @@ describe('scratch schemas (item 2)', () => {
     expect((await schemas(dst, `pitr\\_tmp\\_${tag}%`)).length).toBeGreaterThan(0);
     const next = await pitr(['restore', ...LOG, '--table', `${DB}.t`, '--through-gtid', g4, '--into-database', `${DB}_next`]);
     expect(next.code, next.stderr).toBe(0);
-    expect(await schemas(dst, 'pitr\\_tmp\\_%')).toEqual([]);
+    expect(await schemas(dst, `pitr\\_tmp\\_${tag!}%`)).toEqual([]);
   });
 
   it('a failed restore leaves no empty --into-database and names no scratch schema', async () => {
@@ -235,6 +235,10 @@ describe('scratch schemas (item 2)', () => {
     expect(gone.stderr).toMatch(/^pitr: table rs_\w+\.gone did not exist through GTID [\d-]+\.\n$/);
     expect(await schemas(dst, into)).toEqual([]);
     expect(await schemas(dst, 'pitr\\_tmp\\_%')).toEqual([]);
+    // A destination named like a scratch schema would be taken for debris by the next restore.
+    const like = await pitr(['restore', ...LOG, '--table', `${DB}.t`, '--through-gtid', g4, '--into-database', 'pitr_tmp_0123abcd']);
+    expect(like.code).not.toBe(0);
+    expect(like.stderr).toMatch(/^pitr: --into-database pitr_tmp_0123abcd looks like a restore's scratch schema/);
   });
 });
 
