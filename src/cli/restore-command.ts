@@ -32,12 +32,13 @@ interface RestoreFlags extends ConnectionFlags {
  * created), say so in one sentence and exit non-zero. Returns the promise a failing restore waits on
  * meanwhile, so its own error (its connection is killed) never reaches the user instead.
  */
-function onInterrupt(): { pending: () => Promise<void> | undefined; remove: () => void } {
+function onInterrupt(beforeExit: () => void): { pending: () => Promise<void> | undefined; remove: () => void } {
   let cleaning: Promise<void> | undefined;
   const handler = (signal: NodeJS.Signals) => {
     if (cleaning) return;
     cleaning = (async () => {
       await interruptRestores();
+      beforeExit();
       const message = 'restore interrupted; scratch schemas removed.';
       process.stderr.write(`pitr: ${message}\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -102,7 +103,7 @@ export function registerRestoreCommand(program: Command): void {
       const tables = opts.table?.map(parseTableName);
       const conn = resolveConnections(opts);
       const progress = startProgress({ label: 'restoring', unit: 'records', json: opts.json });
-      const interrupt = onInterrupt();
+      const interrupt = onInterrupt(() => progress.stop());
       const res = await runRestore({
         kafka: await conn.kafka('reader'),
         sourceId: conn.sourceId,
