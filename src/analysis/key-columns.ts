@@ -91,7 +91,9 @@ export function latestDefinition(meta: MetaState, database: string, table: strin
     if (upTo && comparePositions(d.position, upTo) > 0) return;
     if (!best || comparePositions(d.position, best.position) >= 0) best = d;
   };
-  for (const s of meta.completeSnapshots()) {
+  // Partial snapshots too: a table added to capture's filter later is defined only there.
+  for (const s of meta.snapshots) {
+    if (!s.end) continue;
     const def = s.begin.tables.find((t) => t.database === database && t.table === table);
     if (def) consider({ createSql: def.createSql, position: s.position });
   }

@@ -1,6 +1,7 @@
 // `pitr query --as-of T`: materializes every table the query names as of T on the recovery server
 // (through the as-of cache), maps the query's database names to the cache databases and runs it
 // in a READ ONLY transaction.
+import { refuseSourceAsTarget } from '../replay/target-guard.js';
 import { connectMysql, mysqlError, qid } from '../core/mysql-conn.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -49,6 +50,8 @@ export async function runAsOfQuery(opts: AsOfQueryOptions): Promise<AsOfQueryRes
 
   const conn = await connectMysql(opts.target, 'target');
   try {
+    // The cache is written on the target: never on the source the log captures.
+    await refuseSourceAsTarget(conn, { meta: log.meta }, "query's cache server");
     const cache = new AsOfCache(conn, opts.cacheBytes);
     await cache.open();
     const materialized: Materialized[] = [];

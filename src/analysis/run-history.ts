@@ -9,6 +9,11 @@ import { tableKeyColumns } from './key-columns.js';
 import { displayImage, resolveKeySpec, type KeySpec } from './row-image.js';
 import { RowHistory, type RowVersion } from './row-history.js';
 import { formatQualifiedName } from '../core/table-name.js';
+import { ddlEffect } from '../guard/ddl-effects.js';
+import { comparePositions, type Position } from '../core/position.js';
+import { formatGtid } from '../core/gtid.js';
+import { toBigInt } from '../log/record-codec.js';
+import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
 
 export interface HistoryOptions {
   kafka: KafkaSettings;
@@ -44,10 +49,30 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
   const keyColumns = tableKeyColumns(log.meta, opts.table.database, opts.table.table);
   const keys = opts.keys.map((k) => resolveKeySpec(k, keyColumns, name));
   const fromPlan = opts.from !== undefined ? planCut(log.meta, { asOf: opts.from }) : undefined;
-  const snapshot = fromPlan?.snapshot ?? log.meta.completeSnapshots()[0]!;
+  const snapshot = fromPlan?.snapshot ?? firstSnapshotOf(log.meta, opts.table);
   const toCut = opts.to !== undefined ? planCut(log.meta, { asOf: opts.to }).cut : undefined;
   const start = fromPlan ? boundAfter(fromPlan.cut) : undefined;
   const histories = keys.map((k) => new RowHistory(k, (p) => !start || afterBound(p, start), log.basename));
+  // DROP and TRUNCATE reach the log as DDL on the meta topic, never as row events: merge them in
+  // commit order with the table's changes.
+  const to = toCut ? boundThrough(toCut) : undefined;
+  const removals = tableRemovals(log.meta, opts.table).filter(
+    (r) => comparePositions(r.position, snapshot.position) > 0 && (!to || (to.inclusive ? comparePositions(r.position, to.at) <= 0 : comparePositions(r.position, to.at) < 0)),
+  );
+  let nextRemoval = 0;
+  const removalsBefore = (p: Position | undefined) => {
+    while (nextRemoval < removals.length && (!p || comparePositions(removals[nextRemoval]!.position, p) < 0)) {
+      const r = removals[nextRemoval++]!;
+      for (const h of histories) h.removed(r.op, r, r.position);
+    }
+  };
+  let snapshotClosed = false;
+  const closeSnapshot = () => {
+    if (snapshotClosed) return;
+    snapshotClosed = true;
+    const at = fromPlan ? undefined : { time: snapshot.begin.time, gtid: snapshot.begin.gtidPos, position: snapshot.position };
+    for (const h of histories) h.snapshotDone(at);
+  };
   const stats = await readTableHistory(
     {
       kafka: log.kafka,
@@ -56,16 +81,22 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
       tables: [opts.table],
       snapshotId: snapshot.id,
       from: { at: snapshot.position, inclusive: false },
-      to: toCut ? boundThrough(toCut) : undefined,
+      to,
       partitions: log.partitions,
       meta: log.meta,
     },
     (item) => {
       if (item.kind === 'snapshot') {
         for (const r of item.rows.rows) for (const h of histories) h.snapshotRow(item.rows.columns, r.values);
-      } else for (const h of histories) h.change(item.batch, item.position);
+      } else {
+        closeSnapshot();
+        removalsBefore(item.position);
+        for (const h of histories) h.change(item.batch, item.position);
+      }
     },
   );
+  closeSnapshot();
+  removalsBefore(undefined);
   logger().child({ component: 'history' }).debug(stats, 'read the table partition');
   return {
     table: name,
@@ -80,4 +111,42 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
     cost: { partitionsRead: stats.partitions, partitions: log.partitions, messagesScanned: stats.messages, recordsDecoded: stats.decoded },
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/**
+ * Where a table's history starts: the first complete snapshot that holds it (a table added to
+ * capture's filter later is in a partial snapshot), else the first full one (created afterwards).
+ */
+export function firstSnapshotOf(meta: MetaState, t: TableRef): SnapshotInfo {
+  const complete = meta.snapshots.filter((s) => s.end);
+  complete.sort((a, b) => comparePositions(a.position, b.position));
+  return (
+    complete.find((s) => s.begin.tables.some((d) => d.database === t.database && d.table === t.table)) ??
+    meta.completeSnapshots()[0]!
+  );
+}
+
+export interface Removal {
+  op: 'drop' | 'truncate';
+  gtid: string;
+  commitTime: number;
+  position: Position;
+}
+
+/** Statements in the log that removed every row of the table: DROP TABLE, DROP DATABASE, TRUNCATE, CREATE OR REPLACE. */
+export function tableRemovals(meta: MetaState, t: TableRef): Removal[] {
+  const out: Removal[] = [];
+  const same = (r: TableRef) => r.database === t.database && r.table === t.table;
+  for (const d of meta.ddl) {
+    const e = ddlEffect(d.ddl.statement, d.ddl.defaultDatabase);
+    let op: Removal['op'] | undefined;
+    if (e.kind === 'truncate' && same(e.table)) op = 'truncate';
+    else if (e.kind === 'dropTables' && e.tables.some(same)) op = 'drop';
+    else if (e.kind === 'dropDatabase' && e.database === t.database) op = 'drop';
+    else if (e.kind === 'create' && e.orReplace && same(e.table)) op = 'drop';
+    if (!op) continue;
+    const g = d.ddl.gtid;
+    out.push({ op, gtid: formatGtid({ domain: g.domain, serverId: g.serverId, seq: toBigInt(g.seq) }), commitTime: d.ddl.commitTime, position: d.position });
+  }
+  return out;
 }

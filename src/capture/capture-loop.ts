@@ -5,6 +5,7 @@
 // binlog when the log cannot keep up rather than buffering without bound.
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { formatIdentity, sameBinlogServer, serverIdentity } from '../core/server-identity.js';
 import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, DEFAULT_STAGE_BYTES, type SourceTxn, type StagedChunk, type TableFilter } from './transaction-builder.js';
@@ -147,7 +148,8 @@ export async function sourceHead(source: MysqlUrl): Promise<{ gtidPos: string; n
     const [rows] = await conn.query('SELECT @@log_bin AS lb, @@gtid_binlog_pos AS g, UNIX_TIMESTAMP() AS t, @@server_id AS sid');
     const r = (rows as { lb: number; g: string; t: string; sid: number }[])[0]!;
     if (!Number(r.lb)) throw new PitrError('the source has no binary log enabled; start it with log_bin.');
-    return { gtidPos: r.g ?? '', now: Number(r.t), server: `server_id=${r.sid}` };
+    // The full identity (host, port, UUID) lets restore recognise the source whatever URL reaches it.
+    return { gtidPos: r.g ?? '', now: Number(r.t), server: formatIdentity(await serverIdentity(conn)) };
   } finally {
     await conn.end().catch(() => undefined);
   }
@@ -241,7 +243,6 @@ class CaptureSession {
     await this.checkTopics();
     await this.connectLog();
     try {
-      await this.begin();
       await this.stream();
     } finally {
       await this.appender.disconnect();

@@ -9,6 +9,10 @@ import { parseGtid } from '../core/gtid.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
+import { connectMysql } from '../core/mysql-conn.js';
+import { removeStaleScratch } from '../replay/scratch-schemas.js';
+import { interruptRestores } from '../replay/restore-interrupt.js';
+import { formatCutReport } from '../replay/cut-report.js';
 
 interface RestoreFlags extends ConnectionFlags {
   table?: string[];
@@ -21,6 +25,35 @@ interface RestoreFlags extends ConnectionFlags {
   replace?: boolean;
   json?: boolean;
   memoryBudget?: string;
+  cleanup?: boolean;
+}
+
+/**
+ * On SIGINT/SIGTERM: undo the running restore (scratch schemas, an empty destination database it
+ * created), say so in one sentence and exit non-zero. Returns the promise a failing restore waits on
+ * meanwhile, so its own error (its connection is killed) never reaches the user instead.
+ */
+function onInterrupt(beforeExit: () => void): { pending: () => Promise<void> | undefined; remove: () => void } {
+  let cleaning: Promise<void> | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    if (cleaning) return;
+    cleaning = (async () => {
+      await interruptRestores();
+      beforeExit();
+      const message = 'restore interrupted; scratch schemas removed.';
+      process.stderr.write(`pitr: ${message}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    pending: () => cleaning,
+    remove: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }
 
 export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
@@ -57,8 +90,22 @@ export function registerRestoreCommand(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
     .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--cleanup', 'only remove scratch schemas (pitr_tmp_*) that restores no longer running left on the target')
     .option('--json', 'print the result as JSON')
     .action(async (opts: RestoreFlags) => {
+      if (opts.cleanup) {
+        if (opts.table?.length || opts.database) throw new UsageError('--cleanup restores nothing; run it without --table or --database.');
+        const conn = resolveConnections(opts);
+        const db = await connectMysql(await conn.target(), 'target');
+        try {
+          const removed = await removeStaleScratch(db);
+          if (opts.json) process.stdout.write(JSON.stringify({ removed }) + '\n');
+          else process.stdout.write(removed.length ? `removed ${removed.length} scratch schema(s) of restores no longer running: ${removed.join(', ')}\n` : 'no scratch schemas of stopped restores found\n');
+        } finally {
+          await db.end().catch(() => undefined);
+        }
+        return;
+      }
       if (!opts.table?.length && !opts.database) throw new UsageError('say what to restore: --table db.t (repeatable) or --database db.');
       if (opts.table?.length && opts.database) throw new UsageError('use either --table or --database, not both.');
       const cut = cutSpecFromFlags(opts);
@@ -67,10 +114,13 @@ export function registerRestoreCommand(program: Command): void {
       const intoDatabase = opts.intoDatabase === undefined ? undefined : parseDatabaseName(opts.intoDatabase, '--into-database');
       const conn = resolveConnections(opts);
       const progress = startProgress({ label: 'restoring', unit: 'records', json: opts.json });
+      const interrupt = onInterrupt(() => progress.stop());
       const res = await runRestore({
         kafka: await conn.kafka('reader'),
         sourceId: conn.sourceId,
         target: await conn.target(),
+        // Known only when configured; the log's record of the source is checked regardless.
+        source: await conn.source().catch(() => undefined),
         tables,
         database,
         cut,
@@ -78,15 +128,28 @@ export function registerRestoreCommand(program: Command): void {
         replace: opts.replace,
         memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
         onProgress: (done, total) => progress.update(done, total),
-      }).finally(() => progress.stop());
+      })
+        .catch(async (err: unknown) => {
+          // Interrupted: the handler reports and exits; this error is only the killed connection.
+          const cleaning = interrupt.pending();
+          if (cleaning) await cleaning.then(() => new Promise<never>(() => undefined));
+          throw err;
+        })
+        .finally(() => {
+          progress.stop();
+          interrupt.remove();
+        });
       restoreMetrics.tables.inc(res.tables.length);
       restoreMetrics.rows.inc(res.tables.reduce((n, t) => n + t.rows, 0));
       const rows = res.tables.reduce((n, t) => n + t.rows, 0);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, seconds: res.seconds }) + '\n');
+        const c = res.cutReport;
+        process.stdout.write(
+          JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, included: c.included, firstExcluded: c.firstExcluded, seconds: res.seconds }) + '\n',
+        );
       } else {
         const names = res.tables.map((t) => `${t.into} (${t.rows})`).join(', ');
-        process.stdout.write(`restored ${res.tables.length} table(s), ${rows} rows ${res.cutLabel} (cut ${res.position}) in ${res.seconds.toFixed(2)} s: ${names}\n`);
+        process.stdout.write(`restored ${res.tables.length} table(s), ${rows} rows ${res.cutLabel} (${formatCutReport(res.cutReport)}) in ${res.seconds.toFixed(2)} s: ${names}\n`);
       }
     });
 }

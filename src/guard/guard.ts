@@ -22,6 +22,9 @@ import { examineTxn, type Incident } from './incident-detector.js';
 import { buildReport, copyName, type IncidentReport, type ReportContext } from './incident-report.js';
 import { ThresholdPolicy } from './thresholds.js';
 import { recordBodyField, SNAPSHOT_ROWS_FIELD } from './record-peek.js';
+import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard.js';
+import { kafkaClient } from '../log/kafka-log.js';
+import { readMeta } from '../log/meta-reader.js';
 
 export interface GuardOptions {
   kafka: KafkaSettings;
@@ -90,9 +93,14 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
   };
   const result: GuardResult = { transactions: 0, incidents: 0, seconds: 0 };
 
+  refuseSystemSchema(into, `guard --into-database ${into}`);
   const db = await connectMysql(opts.target, 'recovery');
   let stopped = false;
   try {
+    // The copies must never land in the server they protect: compare with the source the log
+    // recorded (the source URL is for the report only and is not connected to).
+    const meta = await readMeta(kafkaClient(opts.kafka, 'reader', { clientId: `pitr-guard-check-${opts.sourceId}` }), topics, opts.sourceId);
+    await refuseSourceAsTarget(db, { meta }, "guard's recovery server");
     await db.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
     await db.query(
       `CREATE TABLE IF NOT EXISTS ${qualified(into, LEDGER_TABLE)} (name VARCHAR(64) PRIMARY KEY, source_id VARCHAR(100) NOT NULL,

@@ -1,7 +1,6 @@
 // Restore orchestrator: resolves the cut on the log, replays the schema history into scratch
 // databases on the target, folds the needed tables' row changes segment by segment between DDL
 // statements, bulk-loads them, and finally renames the finished tables into place.
-import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { kafkaClient, partitionEnds, readPartitions } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
@@ -23,11 +22,18 @@ import { comparePositions, withinCut, formatPosition, type Cut, type Position } 
 import { CoverageError, PitrError, TargetExistsError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { formatName, formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
+import { refuseSourceAsTarget, refuseSystemSchema } from './target-guard.js';
+import { ScratchSchemas, hideScratchNames, removeStaleScratch, scratchTag } from './scratch-schemas.js';
+import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
+import { schemaScope } from './schema-scope.js';
+import { describeCut, type CutReport } from './cut-report.js';
 
 export interface RestoreOptions {
   kafka: KafkaSettings;
   sourceId: string;
   target: MysqlUrl;
+  /** The source's URL when known: a target that is this server is refused (so is the log's recorded source). */
+  source?: MysqlUrl;
   tables?: { database: string; table: string }[];
   database?: string;
   cut: CutSpec;
@@ -67,7 +73,10 @@ export interface RestoreResult {
   tables: RestoredTable[];
   cut: Cut;
   cutLabel: string;
+  /** End position of the last included transaction (where replaying the binlog continues). */
   position: string;
+  /** The last included and the first excluded transaction. */
+  cutReport: CutReport;
   seconds: number;
   changesRead: number;
 }
@@ -94,6 +103,20 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const log = logger().child({ component: 'restore' });
   if (!opts.tables?.length && !opts.database) throw new UsageError('say what to restore: --table db.t or --database db.');
+  // Checks of the request alone, before anything is read or written.
+  if (opts.intoDatabase !== undefined && scratchTag(opts.intoDatabase) !== null) {
+    // Such a name would pass for a dead restore's scratch schema and be cleaned up by the next one.
+    throw new UsageError(`--into-database ${opts.intoDatabase} looks like a restore's scratch schema (pitr_tmp_*); choose another name.`);
+  }
+  if (opts.intoDatabase !== undefined) refuseSystemSchema(opts.intoDatabase, `--into-database ${opts.intoDatabase}`);
+  else if (opts.database !== undefined) refuseSystemSchema(opts.database, `restoring database ${opts.database} in place`);
+  else for (const t of opts.tables!) refuseSystemSchema(t.database, `restoring ${t.database}.${t.table} in place`);
+  const named = new Set<string>();
+  for (const t of opts.tables ?? []) {
+    const key = `${t.database}.${t.table}`;
+    if (named.has(key)) throw new UsageError(`table ${key} is named twice; give each --table once.`);
+    named.add(key);
+  }
   const kafka = kafkaClient(opts.kafka, 'reader', { clientId: `pitr-restore-${opts.sourceId}` });
   const topics = logTopics(opts.sourceId);
   const meta = await readMeta(kafka, topics, opts.sourceId);
@@ -101,7 +124,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // Tables capture stopped capturing (capture --narrow): a cut after that would miss their rows.
   refuseUncovered(meta, { tables: opts.tables, database: opts.database }, cut, 'asOf' in opts.cut ? opts.cut.asOf : undefined);
   const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
-  log.info({ cut: cut.label, position: formatPosition(cut.at, basename) }, 'cut resolved');
+  const cutReport = describeCut(meta, cut, snapshot, basename);
+  log.info({ cut: cut.label, position: formatPosition(cut.at, basename), ...cutReport }, 'cut resolved');
 
   // DDL between the snapshot and the cut, in commit order: the segment boundaries. A partial
   // snapshot (tables added to capture's filter later) is one too: there its tables are recreated
@@ -116,9 +140,6 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     }
   }
   ddl.sort((a, b) => comparePositions(a.position, b.position));
-  const partialSegment = new Map(
-    partials.map((p) => [p.id, ddl.filter((d) => comparePositions(d.position, p.position) <= 0).length] as const),
-  );
 
   // A table's rows were logged under every name it had: follow renames to all of them.
   const lineage = tableLineage(opts.tables ?? [], ddl);
@@ -126,6 +147,17 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // database and table fields, never on the key alone.
   const lineageIds = tableLineageIds(opts.tables ?? [], ddl);
   const wanted = (db: string, t: string) => (opts.database !== undefined ? db === opts.database : lineageIds.has(tableId(db, t)));
+  // Replay only the schema history these tables need (their databases and what those refer to).
+  const scope = schemaScope({
+    start: opts.database !== undefined ? [opts.database] : [...lineageIds].map((id) => fromTableId(id).database),
+    snapshotTables: snapshot.begin.tables,
+    createDatabases: snapshot.begin.createDatabases,
+    ddl,
+  });
+  ddl.splice(0, ddl.length, ...scope.ddl);
+  const partialSegment = new Map(
+    partials.map((p) => [p.id, ddl.filter((d) => comparePositions(d.position, p.position) <= 0).length] as const),
+  );
   const restoring = (db: string, t: string) => wanted(db, t) || (opts.database !== undefined && t === opts.database);
   const knownTable = (db: string, t: string) =>
     snapshot.begin.tables.some((x) => x.database === db && x.table === t) ||
@@ -139,27 +171,31 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   }
 
   const conn = await connectMysql(opts.target, 'target', { multipleStatements: false, infile: () => { throw new Error('no stream'); } });
-  const tag = randomBytes(3).toString('hex');
-  const scratch = new Map<string, string>();
+  const scratch = new ScratchSchemas(conn);
+  const tag = scratch.tag;
+  const scratchFor = (db: string): string => scratch.nameFor(db);
   const state = new Map<string, Segmented>();
-  const scratchFor = (db: string): string => {
-    let s = scratch.get(db);
-    if (!s) scratch.set(db, (s = `pitr_tmp_${tag}_${scratch.size}`));
-    return s;
-  };
+  const createdDatabases = new Set<string>();
+  let unregister = (): unknown => undefined;
   try {
+    // Before the first write: never the source (nothing may reach its tables or its binlog).
+    await refuseSourceAsTarget(conn, { meta, source: opts.source }, 'the restore target');
+    await removeStaleScratch(conn);
+    await scratch.claim();
+    unregister = registerRestore({ target: opts.target, conn, tag, createdDatabases });
     await conn.query("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION', foreign_key_checks = 0, unique_checks = 0");
     if (opts.tables) {
       for (const t of opts.tables) await refuseExisting(conn, opts.intoDatabase ?? t.database, t.table, opts.replace);
     }
 
     // Schema as of the snapshot.
-    const dbsAtSnapshot = new Set(snapshot.begin.tables.map((t) => t.database));
-    for (const create of snapshot.begin.createDatabases) {
+    const snapshotTables = scope.snapshotTables.map((i) => snapshot.begin.tables[i]!);
+    const dbsAtSnapshot = new Set(snapshotTables.map((t) => t.database));
+    for (const create of scope.createDatabases) {
       await conn.query(rewriteDatabases(create, scratchFor));
     }
-    for (const db of dbsAtSnapshot) if (!scratch.has(db)) await conn.query(`CREATE DATABASE ${qid(scratchFor(db))}`);
-    for (const def of snapshot.begin.tables) {
+    for (const db of dbsAtSnapshot) if (!scratch.bySource.has(db)) await conn.query(`CREATE DATABASE ${qid(scratchFor(db))}`);
+    for (const def of snapshotTables) {
       await conn.query(`USE ${qid(scratchFor(def.database))}`);
       await conn.query(rewriteDatabases(def.createSql, scratchFor));
     }
@@ -378,7 +414,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       }
     } else {
       const db = opts.database!;
-      if (!scratch.has(db)) throw new CoverageError(`database ${db} did not exist ${cut.label}.`);
+      if (!scratch.bySource.has(db)) throw new CoverageError(`database ${db} did not exist ${cut.label}.`);
       const [r] = await conn.query(
         "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
         [scratchFor(db)],
@@ -395,7 +431,11 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     const drops: string[] = [];
     for (const t of finalTables) {
       const into = opts.intoDatabase ?? t.database;
-      await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
+      const [had] = await conn.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [into]);
+      if (!(had as unknown[]).length) {
+        await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
+        createdDatabases.add(into);
+      }
       const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qualified(scratchFor(t.database), t.table)}`);
       const rows = Number((c as { n: number }[])[0]!.n);
       const [ex] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [into, t.table]);
@@ -408,17 +448,25 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       result.push({ database: t.database, table: t.table, into: formatQualifiedName(into, t.table), rows });
     }
     if (renames.length) await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+    createdDatabases.clear();
     return {
       tables: result,
       cut,
       cutLabel: cut.label,
-      position: formatPosition(cut.at, basename),
+      position: cutReport.included?.position ?? formatPosition(snapshot.position, basename),
+      cutReport,
       seconds: (Date.now() - started) / 1000,
       changesRead,
     };
+  } catch (err) {
+    // A failed restore leaves nothing it created behind, and speaks of the user's databases only.
+    for (const db of createdDatabases) await dropIfEmpty(conn, db).catch(() => undefined);
+    throw hideScratch(err, scratch.reverse());
   } finally {
+    unregister();
     for (const s of state.values()) for (const spool of s.later.values()) spool.close();
-    for (const s of scratch.values()) await conn.query(`DROP DATABASE IF EXISTS ${qid(s)}`).catch(() => undefined);
+    await scratch.dropAll().catch(() => undefined);
+    await scratch.release();
     await conn.end().catch(() => undefined);
   }
 }
@@ -440,6 +488,17 @@ export function tableLineageIds(tables: { database: string; table: string }[], d
     }
   }
   return ids;
+}
+
+/** The same error with scratch schema names replaced by the source databases they stand for. */
+function hideScratch(err: unknown, names: Map<string, string>): unknown {
+  if (!(err instanceof Error) || !/pitr_tmp_/.test(err.message)) return err;
+  const message = hideScratchNames(err.message, names);
+  if (err instanceof PitrError) {
+    const Ctor = err.constructor as new (m: string, o: object) => PitrError;
+    return new Ctor(message, { retriable: err.retriable, position: err.position, cause: err.cause });
+  }
+  return new PitrError(message, { cause: err });
 }
 
 /** Every name the requested tables had between the snapshot and the cut ("db.table" keys). */
