@@ -243,6 +243,7 @@ class CaptureSession {
     await this.checkTopics();
     await this.connectLog();
     try {
+      await this.begin();
       await this.stream();
     } finally {
       await this.appender.disconnect();
@@ -290,7 +291,7 @@ class CaptureSession {
     }
     this.epoch = meta.resume?.position.epoch ?? meta.completeSnapshots().at(-1)?.position.epoch ?? 0;
     const lastServer = meta.resume?.sourceServer || meta.completeSnapshots().at(-1)?.begin.sourceServer || '';
-    if (lastServer && lastServer !== this.server) {
+    if (lastServer && !sameBinlogServer(lastServer, this.server)) {
       // Same GTID history on another server (failover): its binlog offsets start anew, so later
       // positions get a new generation to stay ordered after everything already in the log.
       this.epoch++;

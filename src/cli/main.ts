@@ -79,7 +79,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    logger().debug({ err: err instanceof PitrError ? { message: msg, position: err.position } : String(err) }, 'command failed');
+    logger().debug({ err: err instanceof PitrError ? { message: msg, position: err.position } : err instanceof Error ? err.stack : String(err) }, 'command failed');
     let sentence = redact(msg);
     if (!/[.!?]$/.test(sentence)) sentence += '.';
     process.stderr.write(`pitr: ${sentence}\n`);
