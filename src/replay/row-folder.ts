@@ -4,6 +4,7 @@
 import { Op, type RowChangeMsg, type Value } from '../log/record-types.js';
 import { valuesKey, type LineRenderer } from './sql-values.js';
 import type { RowRecordView } from '../log/record-codec.js';
+import { LineSpill } from './line-spill.js';
 
 export interface Row {
   columns: string[];
@@ -119,6 +120,8 @@ export class RowFolder {
 
 /** A column list shared by the rows rendered with it (records decode their own arrays: interned by content). */
 export interface ColumnSet {
+  /** Its number within its folder (how spilled lines name it). */
+  id: number;
   columns: string[];
   /** Index of each key column in `columns`. */
   keyIdx: number[];
@@ -126,35 +129,53 @@ export interface ColumnSet {
   keyMask: Uint8Array;
 }
 
-interface LineEntry {
-  line: string | null;
-  cols: ColumnSet | null;
-  existedBefore: boolean;
+/** The final rows of one column list: how many, and the lines themselves, read once. */
+export interface LineInserts {
+  cols: ColumnSet;
+  count: number;
+  lines: () => Iterable<string>;
 }
 
 export interface LineFoldResult {
   /** Keys to remove (LOAD DATA lines of the key columns). */
   deleteKeys: string[];
   /** Lines to insert, per column list. */
-  inserts: Map<ColumnSet, string[]>;
+  inserts: LineInserts[];
 }
 
-/** Approximate heap bytes per folded key beyond its strings (map slot, entry object, string headers). */
-const ENTRY_OVERHEAD = 160;
+/**
+ * Approximate heap bytes per folded key beyond its key string's characters: its Map slot and string
+ * header (~64) and its slots in the parallel arrays (~20).
+ */
+export const KEY_OVERHEAD = 84;
 
 /**
  * The keyed fold of the replay hot path: rows as rendered LOAD DATA lines keyed by their key
- * fields (LineRenderer), with the same semantics as RowFolder for keyed tables. Tracks an estimate
- * of its heap size so restore can apply it to the target before it outgrows the memory budget.
+ * fields (LineRenderer), with the same semantics as RowFolder for keyed tables. Per key it holds a
+ * Map slot and a few array slots; `spill` moves the lines to a temporary file (keeping key ->
+ * offset), so a fold larger than memory holds O(keys) and still loads each final row once.
  */
 export class LineFolder {
-  private readonly rows = new Map<string, LineEntry>();
+  /** Key -> slot in the parallel arrays below. */
+  private readonly index = new Map<string, number>();
+  /** The key's current image when held in memory (null: spilled or deleted). */
+  private lines: (string | null)[] = [];
+  /** Its offset in the spill file, or -1 (with a null line: the key is deleted). */
+  private at = new Float64Array(1024);
+  /** Column set id of the current image, or -1 when deleted. */
+  private colIds = new Int32Array(1024);
+  /** 1 when the key may exist in the table already (its old row must be deleted first). */
+  private existed = new Uint8Array(1024);
   private readonly sets = new Map<string, ColumnSet>();
+  private readonly setList: ColumnSet[] = [];
   private lastColumns: string[] | undefined;
   private lastSet: ColumnSet | undefined;
+  private file: LineSpill | null = null;
   changes = 0;
-  /** Estimated heap bytes held. */
+  /** Estimated heap bytes held: keys plus lines. */
   bytes = 0;
+  /** The part of `bytes` that is lines (what spilling frees). */
+  lineBytes = 0;
 
   /**
    * @param keyColumns key columns of the table in this segment.
@@ -175,59 +196,113 @@ export class LineFolder {
       });
       const keyMask = new Uint8Array(columns.length);
       for (const i of keyIdx) keyMask[i] = 1;
-      this.sets.set(sig, (s = { columns, keyIdx, keyMask }));
+      this.sets.set(sig, (s = { id: this.setList.length, columns, keyIdx, keyMask }));
+      this.setList.push(s);
     }
     this.lastColumns = columns;
     this.lastSet = s;
     return s;
   }
 
+  /** The slot of a key, created (as deleted, never loaded here) on first sight. */
+  private slot(key: string): number {
+    let i = this.index.get(key);
+    if (i !== undefined) return i;
+    i = this.index.size;
+    if (i === this.at.length) {
+      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.at = grow(this.at);
+      this.colIds = grow(this.colIds);
+      this.existed = grow(this.existed);
+    }
+    this.index.set(key, i);
+    this.lines.push(null);
+    this.at[i] = -1;
+    this.colIds[i] = -1;
+    this.existed[i] = this.loaded ? 1 : 0;
+    this.bytes += KEY_OVERHEAD + key.length;
+    return i;
+  }
+
   insert(cols: ColumnSet, key: string, line: string): void {
     this.changes++;
-    const e = this.rows.get(key);
-    if (e) {
-      this.bytes += line.length - (e.line?.length ?? 0);
-      e.line = line;
-      e.cols = cols;
-    } else {
-      this.bytes += ENTRY_OVERHEAD + key.length + line.length;
-      this.rows.set(key, { line, cols, existedBefore: this.loaded });
-    }
+    const i = this.slot(key);
+    const held = this.lines[i]?.length ?? 0;
+    this.bytes += line.length - held;
+    this.lineBytes += line.length - held;
+    this.lines[i] = line;
+    this.at[i] = -1;
+    this.colIds[i] = cols.id;
   }
 
   delete(key: string): void {
     this.changes++;
-    const e = this.rows.get(key);
-    if (e) {
-      this.bytes -= e.line?.length ?? 0;
-      e.line = null;
-      e.cols = null;
-    } else {
-      this.bytes += ENTRY_OVERHEAD + key.length;
-      this.rows.set(key, { line: null, cols: null, existedBefore: this.loaded });
-    }
+    const i = this.slot(key);
+    const held = this.lines[i]?.length ?? 0;
+    this.bytes -= held;
+    this.lineBytes -= held;
+    this.lines[i] = null;
+    this.at[i] = -1;
+    this.colIds[i] = -1;
   }
 
   get size(): number {
-    return this.rows.size;
+    return this.index.size;
+  }
+
+  /** Whether some lines live in the spill file. */
+  get spilled(): boolean {
+    return this.file !== null;
+  }
+
+  /** Moves every line held in memory to the spill file. */
+  spill(): void {
+    const file = (this.file ??= new LineSpill());
+    for (const [key, i] of this.index) {
+      const line = this.lines[i];
+      if (line === null || line === undefined) continue;
+      this.at[i] = file.append(key, this.colIds[i]!, line);
+      this.lines[i] = null;
+    }
+    this.bytes -= this.lineBytes;
+    this.lineBytes = 0;
   }
 
   result(): LineFoldResult {
-    const res: LineFoldResult = { deleteKeys: [], inserts: new Map() };
-    let lastCols: ColumnSet | null = null;
-    let lastList: string[] = [];
-    for (const [key, e] of this.rows) {
-      if (e.existedBefore) res.deleteKeys.push(key);
-      if (e.line === null) continue;
-      if (e.cols !== lastCols) {
-        lastCols = e.cols;
-        let l = res.inserts.get(e.cols!);
-        if (!l) res.inserts.set(e.cols!, (l = []));
-        lastList = l;
-      }
-      lastList.push(e.line);
+    const deleteKeys: string[] = [];
+    const counts = new Map<number, number>();
+    for (const [key, i] of this.index) {
+      if (this.existed[i]) deleteKeys.push(key);
+      const c = this.colIds[i]!;
+      if (c >= 0) counts.set(c, (counts.get(c) ?? 0) + 1);
     }
-    return res;
+    const inserts = [...counts].map(([id, count]) => ({ cols: this.setList[id]!, count, lines: () => this.linesOf(id) }));
+    return { deleteKeys, inserts };
+  }
+
+  /** The final lines of one column set: the spilled ones still current, in file order, then those in memory. */
+  private *linesOf(id: number): Generator<string> {
+    if (this.file) {
+      for (const r of this.file.scan()) {
+        if (r.cols !== id) continue;
+        const i = this.index.get(r.key);
+        if (i !== undefined && this.lines[i] === null && this.at[i] === r.at) yield r.line;
+      }
+    }
+    for (let i = 0; i < this.lines.length; i++) {
+      const line = this.lines[i];
+      if (line !== null && line !== undefined && this.colIds[i] === id) yield line;
+    }
+  }
+
+  /** Removes the spill file (the fold's result is unusable afterwards). */
+  close(): void {
+    this.file?.close();
+    this.file = null;
   }
 }
 

@@ -85,14 +85,14 @@ export async function loadRows(conn: Connection, db: string, table: string, info
 }
 
 /** Bulk-inserts rendered lines (LineRenderer, no LF) with LOAD DATA LOCAL INFILE, streamed in 1 MB chunks. */
-export async function loadLines(conn: Connection, db: string, table: string, info: TableInfo, columns: string[], lines: string[], into?: string): Promise<void> {
-  if (!lines.length) return;
+export async function loadLines(conn: Connection, db: string, table: string, info: TableInfo, columns: string[], lines: Iterable<string>, into?: string): Promise<void> {
+  if (Array.isArray(lines) && !lines.length) return;
   const sql = loadDataSql(db, table, info, columns, into);
   const stream = Readable.from(lineChunks(lines), { objectMode: false });
   await conn.query({ sql, infileStreamFactory: () => stream } as never);
 }
 
-function* lineChunks(lines: string[]): Generator<Buffer> {
+function* lineChunks(lines: Iterable<string>): Generator<Buffer> {
   const CHUNK = 1 << 20;
   let buf = Buffer.allocUnsafe(CHUNK);
   let n = 0;
@@ -134,7 +134,7 @@ export async function applyLineFold(conn: Connection, db: string, table: string,
       await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
     }
   }
-  for (const [cols, lines] of fold.inserts) await loadLines(conn, db, table, info, cols.columns, lines);
+  for (const ins of fold.inserts) if (ins.count) await loadLines(conn, db, table, info, ins.cols.columns, ins.lines());
 }
 
 function* rowChunks(rows: Row[]): Generator<Buffer> {
