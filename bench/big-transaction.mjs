@@ -7,17 +7,17 @@
 //   export PITR_HOME=/tmp/pitr-bench
 //   node bench/big-transaction.mjs capture --rows 10000000 --cap 256
 //   node bench/big-transaction.mjs guard --rows 2000000
-import { flags, stack, connect, pitr, fingerprint, tag } from './lib.mjs';
-import { provisionLog } from '../dist/log/provision.js';
+import { flags, stack, connect, pitr, fingerprint, tag, benchLog } from './lib.mjs';
 
 const [mode = 'capture'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const f = flags();
 const rows = Number(f.rows ?? (mode === 'guard' ? 2_000_000 : 10_000_000));
 const cap = Number(f.cap ?? 256);
-const sourceId = f['source-id'] ?? 'bench-shared';
 const st = await stack();
-await provisionLog({ kafka: st.info.kafka, sourceId, brokerCount: 1 }); // idempotent: a shared log keeps its history
 const db = `benchbig_${tag()}`;
+// The shared log (bench-shared unless --source-id; --fresh for a log of its own) and its one filter.
+const lg = await benchLog(st, f, { name: 'big', db });
+const sourceId = lg.sourceId;
 const src = await connect(st.info.source);
 const tgt = await connect(st.info.target);
 const env = { PITR_MEMORY_BUDGET: f.budget ?? '1g' };
@@ -31,8 +31,8 @@ for (let i = 1; i <= rows; i += 500_000) {
   await src.query(`INSERT INTO ${db}.t SELECT seq, seq % 100000, LPAD(seq, 60, 'c'), LPAD(seq, 30, 'p') FROM ${db}.seq_${i}_to_${to}`);
 }
 log(`filled ${rows} rows`);
-// One filter for every run on the shared log (narrowing it is refused): all benchbig_* databases.
-const captureArgs = ['capture', '--until-caught-up', '--json', '--source-id', sourceId, '--tables', 'benchbig_*.*', '--memory-cap', String(cap)];
+// One filter for every run on the shared log (narrowing it is refused): the log's, else bench*_*.*.
+const captureArgs = ['capture', '--until-caught-up', '--json', '--source-id', sourceId, '--tables', lg.tables, '--memory-cap', String(cap)];
 const snap = await pitr(captureArgs);
 log(`snapshot in ${snap.seconds.toFixed(1)} s`);
 const before = await fingerprint(src, db, 't');

@@ -1,12 +1,17 @@
 // Shared helpers of the benchmarks: the local stack, a private log per run, the CLI as a timed child
 // process, the native mariadb-binlog route, the LOAD DATA floor and oracle checks. Not part of CI.
 import { spawn } from 'node:child_process';
-import { readdirSync, copyFileSync, rmSync } from 'node:fs';
+import { readdirSync, copyFileSync, rmSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { stackUp, stackHome } from '../dist/stack/local-stack.js';
 import { provisionLog } from '../dist/log/provision.js';
+import { kafkaClient } from '../dist/log/kafka-log.js';
+import { logTopics } from '../dist/log/topics.js';
+import { readMeta } from '../dist/log/meta-reader.js';
+import { partitionFor } from '../dist/log/partitioner.js';
+import { parseTableFilter, normalizeTableFilter } from '../dist/capture/table-filter.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,6 +62,150 @@ export async function freshLog(st, name) {
   return sourceId;
 }
 
+/** The one capture filter of the shared bench log: every bench database is named bench<kind>_<tag>. */
+export const SHARED_FILTER = 'bench*_*.*';
+export const SHARED_SOURCE_ID = 'bench-shared';
+
+/** The --tables filter the log last recorded (resume point, else newest complete snapshot); null for an empty log. */
+export async function logFilter(st, sourceId) {
+  const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-meta' });
+  const meta = await readMeta(kafka, logTopics(sourceId), sourceId);
+  const snaps = meta.completeSnapshots();
+  if (!meta.resume && !snaps.length) return null;
+  return meta.resume?.tableFilter ?? snaps.at(-1)?.begin.tableFilter ?? '';
+}
+
+/** Records in the log's topics (changes + meta): how much history a shared log already holds. */
+export async function logSize(st, sourceId) {
+  const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-size' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const t = logTopics(sourceId);
+    const count = async (topic) => (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
+    return { changesRecords: await count(t.changes), metaRecords: await count(t.meta) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Partition of the changes topic that holds table `db.t` (capture keys records by `db.t`). */
+export async function partitionOf(st, sourceId, table) {
+  const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-md' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const t = logTopics(sourceId).changes;
+    const md = await admin.fetchTopicMetadata({ topics: [t] });
+    return partitionFor(table, md.topics[0].partitions.length);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The log a bench writes its history into, from the flags: `--fresh` = a new log of its own (filter
+ * `<db>.*`, the old behaviour, flatters every number); otherwise the shared log `--source-id`
+ * (default bench-shared), reused across runs so it already holds other history, captured under one
+ * filter for all runs (`--filter`, else the one the log recorded, else bench*_*.*; narrowing it is
+ * refused by capture). Throws, saying so, when that filter does not cover the bench database `db`.
+ * Returns { sourceId, tables (the --tables to capture with), shared, before (log size before the run) }.
+ */
+export async function benchLog(st, f, { name, db }) {
+  if (f.fresh) {
+    const sourceId = await freshLog(st, name);
+    return { sourceId, tables: `${db}.*`, shared: false, before: { changesRecords: 0, metaRecords: 0 } };
+  }
+  const sourceId = f['source-id'] ?? SHARED_SOURCE_ID;
+  await provisionLog({ kafka: st.info.kafka, sourceId, brokerCount: 1 }); // idempotent: a shared log keeps its history
+  const recorded = await logFilter(st, sourceId);
+  // An explicit --filter wins (a wider one is accepted: capture snapshots the tables it adds; a
+  // narrower one is refused by capture); else the log's own filter; else bench*_*.* for a new log.
+  const tables = f.filter ?? recorded ?? SHARED_FILTER;
+  if (!parseTableFilter(tables)(db, 't')) {
+    throw new Error(
+      `the shared log ${sourceId} captures under the filter "${tables}", which does not cover the bench database ${db}: ` +
+        `its history would never reach the log. Widen it with --filter '${SHARED_FILTER}' (capture snapshots what a wider filter adds), ` +
+        `use another --source-id, or --fresh.`,
+    );
+  }
+  if (recorded !== null && normalizeTableFilter(recorded) !== normalizeTableFilter(tables)) {
+    console.error(`note: the log ${sourceId} captured under "${recorded || '(every user database)'}" so far; this run captures under "${tables}"`);
+  }
+  const before = await logSize(st, sourceId);
+  return { sourceId, tables, shared: true, before };
+}
+
+/** Whether this build has `pitr checkpoint` (an unknown command's --help prints the top-level help, exit 0). */
+export async function hasCheckpointCommand() {
+  try {
+    const r = await run(process.execPath, [path.join(REPO, 'bin/pitr.js'), 'checkpoint', '--help']);
+    return /^Usage: pitr checkpoint/m.test(r.stdout);
+  } catch {
+    return false;
+  }
+}
+
+/** Per-core busy jiffies from /proc/stat (cpuN lines). */
+function cpuTimes() {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const v = l.trim().split(/\s+/).slice(1).map(Number);
+      const idle = v[3] + v[4];
+      const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+      return { idle, total };
+    });
+}
+/** utime+stime (seconds) of a process from /proc/<pid>/stat, NaN when unreadable. */
+export function procCpuSeconds(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const v = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(v[11]) + Number(v[12])) / 100; // clock ticks; _SC_CLK_TCK is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+/**
+ * Samples /proc/stat every `ms` while `fn` runs: busy % of each core (over the run, and the share
+ * of samples where both cores were >= 80% busy), plus the CPU seconds of the processes `pids`.
+ */
+export async function withCpuSampling(fn, { ms = 250, pids = {} } = {}) {
+  const first = cpuTimes();
+  const p0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, procCpuSeconds(p)]));
+  let prev = first;
+  let samples = 0;
+  let bothBusy = 0;
+  const timer = setInterval(() => {
+    const now = cpuTimes();
+    const busy = now.map((c, i) => 1 - (c.idle - prev[i].idle) / Math.max(1, c.total - prev[i].total));
+    samples++;
+    if (busy.every((b) => b >= 0.8)) bothBusy++;
+    prev = now;
+  }, ms);
+  try {
+    const result = await fn();
+    const last = cpuTimes();
+    const coreBusyPct = last.map((c, i) => Math.round(100 * (1 - (c.idle - first[i].idle) / Math.max(1, c.total - first[i].total))));
+    const processCpuSeconds = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, +(procCpuSeconds(p) - p0[k]).toFixed(2)]));
+    return { result, cpu: { method: `/proc/stat every ${ms} ms (all processes on the machine)`, coreBusyPct, samplesAllCoresOver80Pct: `${bothBusy}/${samples}`, processCpuSeconds } };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** pid of the server behind a connection (its @@pid_file), or NaN. */
+export async function serverPid(conn) {
+  try {
+    const [[r]] = await conn.query('SELECT @@pid_file AS f');
+    return Number(readFileSync(r.f, 'utf8').trim());
+  } catch {
+    return NaN;
+  }
+}
+
 export async function connect(url, opts = {}) {
   const u = new URL(url);
   const c = await mysql.createConnection({
@@ -101,7 +250,9 @@ export async function pitr(args, { env = {} } = {}) {
     env: { ...PITR_ENV, ...env },
   });
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  return { ...r, maxRssMb: m ? Number(m[1]) / 1024 : NaN };
+  const u = /User time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  const sy = /System time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  return { ...r, maxRssMb: m ? Number(m[1]) / 1024 : NaN, cpuSeconds: u && sy ? Number(u[1]) + Number(sy[1]) : NaN };
 }
 
 export async function capture(sourceId, tables) {
@@ -110,9 +261,11 @@ export async function capture(sourceId, tables) {
   return { ...JSON.parse(line), wall: r.seconds, maxRssMb: r.maxRssMb };
 }
 
-export async function restore(sourceId, table, asOf, into) {
-  const r = await pitr(['restore', '--table', table, '--as-of', asOf, '--into-database', into, '--replace', '--json', '--source-id', sourceId]);
-  return { ...JSON.parse(r.stdout.trim().split('\n').at(-1)), wall: r.seconds, maxRssMb: r.maxRssMb };
+/** `pitr restore --table T` (or `--database D` when `table` has no dot) into `into`; `env` e.g. PITR_MEMORY_BUDGET. */
+export async function restore(sourceId, table, asOf, into, { env = {}, extra = [] } = {}) {
+  const what = table.includes('.') ? ['--table', table] : ['--database', table];
+  const r = await pitr(['restore', ...what, '--as-of', asOf, '--into-database', into, '--replace', '--json', '--source-id', sourceId, ...extra], { env });
+  return { ...JSON.parse(r.stdout.trim().split('\n').at(-1)), wall: r.seconds, maxRssMb: r.maxRssMb, cpuSeconds: r.cpuSeconds };
 }
 
 export async function masterStatus(src) {
