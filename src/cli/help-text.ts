@@ -48,6 +48,14 @@ Examples:
   pitr verify --expect "$(cat anchor-2026-05-01.txt)"   the log still extends that day's state
 
 The result is saved for \`pitr status\` ($PITR_HOME/status/last-verify-<source-id>.json).`,
+  checkpoint: `
+Examples:
+  pitr checkpoint --once                         one pass: tables with >= 100000 changes since their last checkpoint
+  pitr checkpoint --every 1h --min-changes 50000 run beside capture until stopped
+  PITR_CREDENTIALS_FILE=/etc/pitr/checkpointer.json pitr checkpoint --once --source-id db1   (cron)
+
+Runs as the checkpointer principal: it reads changes and meta and writes only pitr.<source-id>.checkpoints.
+Tables that DDL reshaped since their last base (other than CREATE or TRUNCATE) are left out until then.`,
   guard: `
 Examples:
   pitr guard                                     watch from now on, rebuild victims into pitr_recovery
