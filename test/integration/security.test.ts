@@ -269,6 +269,25 @@ describe('untouched log and anchors', () => {
     // Positive control: the same reader reads the same topic (verify just did, as the reader).
     expect((await verify(sourceId)).ok).toBe(true);
   });
+
+  it('keeps the writers in their lanes: checkpointer cannot write changes or meta, capture cannot write checkpoints', async () => {
+    const t = logTopics(sourceId);
+    const refused = async (principal: 'capture' | 'checkpointer', topic: string) => {
+      const producer = kafkaClient(info.kafka, principal, { clientId: `sec-test-${principal}-lane`, quiet: true, retries: 0 }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+      await producer.connect();
+      try {
+        const err = await producer.send({ topic, acks: -1, messages: [{ key: 'x', value: `${principal}-write` }] }).then(() => undefined, (e: unknown) => e);
+        expect(err, `${principal} could write ${topic}`).toBeDefined();
+        expect(JSON.stringify(err, Object.getOwnPropertyNames(err)) + String(err)).toMatch(/TOPIC_AUTHORIZATION_FAILED|not authorized/i);
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    await refused('checkpointer', t.changes);
+    await refused('checkpointer', t.meta);
+    await refused('capture', t.checkpoints);
+    expect((await verify(sourceId)).ok).toBe(true);
+  });
 });
 
 describe('tampering by the custodian (who could)', () => {
