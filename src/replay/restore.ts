@@ -27,6 +27,7 @@ import { ScratchSchemas, hideScratchNames, removeStaleScratch, scratchTag } from
 import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
 import { schemaScope } from './schema-scope.js';
 import { describeCut, type CutReport } from './cut-report.js';
+import { checkpointBases } from './checkpoint-base.js';
 
 export interface RestoreOptions {
   kafka: KafkaSettings;
@@ -48,6 +49,8 @@ export interface RestoreOptions {
   memoryBudget?: number;
   /** Called as log records are read: records so far and the records the read covers at most. */
   onProgress?: (done: number, total: number) => void;
+  /** Read from the snapshot even where a checkpoint within the cut would do (restore --no-checkpoint). */
+  noCheckpoint?: boolean;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
@@ -268,6 +271,14 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       return v.ops.length;
     };
     let changesRead = 0;
+    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them.
+    const checkpointed = opts.noCheckpoint
+      ? new Map()
+      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, firstDdl, snapshot.begin.tables.filter((d) => wanted(d.database, d.table) && info0.has(tableId(d.database, d.table))));
+    for (const [key, base] of checkpointed) {
+      const s = stateFor(key);
+      for (const v of base.rows) changesRead += fold0(s.fold0!, v, v.buf, `${topics.checkpoints}/0 (checkpoint ${base.checkpointId})`);
+    }
     const layout = await changePartitions(kafka, topics.changes);
     const partitions = layout.count;
     const needed = new Set<number>();
@@ -277,8 +288,19 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     let recordsSeen = 0;
     const snapId = snapshot.id;
     const readStarted = Date.now();
+    // A partition whose wanted tables all start from checkpoints is read from their bound offsets.
+    const from = new Map<number, bigint>();
+    if (opts.tables && checkpointed.size) {
+      for (const p of needed) {
+        const keys = [...lineage].filter((k) => partitionFor(k, partitions) === p);
+        const bases = [...checkpointed].filter(([id]) => keys.includes(`${fromTableId(id).database}.${fromTableId(id).table}`)).map(([, b]) => b);
+        const offsets = bases.map((b) => b.startOffsets.get(p));
+        if (bases.length === keys.length && offsets.every((o) => o !== undefined)) from.set(p, offsets.reduce((a, b) => (b! < a! ? b : a))!);
+      }
+    }
     await readPartitions(kafka, topics.changes, {
       partitions: [...needed],
+      from,
       onMessages: async (p, msgs) => {
         recordsSeen += msgs.length;
         opts.onProgress?.(recordsSeen, totalRecords);
@@ -296,7 +318,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
               spool.push(m.value, where);
               continue;
             }
-            if (v.snapshotId !== snapId || !wanted(v.database, v.table)) continue;
+            if (v.snapshotId !== snapId || !wanted(v.database, v.table) || checkpointed.has(tableId(v.database, v.table))) continue;
             const s = stateFor(tableId(v.database, v.table));
             if (!s.fold0) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
             changesRead += fold0(s.fold0, v, m.value, where);
@@ -310,6 +332,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
               return false;
             }
             if (!wanted(v.database, v.table)) continue;
+            const base = checkpointed.get(tableId(v.database, v.table));
+            if (base && comparePositions(pos, base.position) <= 0) continue; // in the checkpoint's rows
             const s = stateFor(tableId(v.database, v.table));
             const seg = segmentOf(pos);
             changesRead += v.ops.length;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type mysql from 'mysql2/promise';
-import { connect, pitr, stack } from './helpers.js';
+import { connect, dumpTable, pitr, stack } from './helpers.js';
 import type { StackInfo } from '../../src/core/settings.js';
 import { provisionLog } from '../../src/log/provision.js';
 import { kafkaClient, LogAppender } from '../../src/log/kafka-log.js';
@@ -17,13 +17,15 @@ import { CHECKPOINTER_GROUP_PREFIX } from '../../src/log/provision.js';
 
 const RUN = Date.now().toString(36);
 const DB = `cpt_${RUN}`;
+/** A database without DDL after the snapshot: restores of it can start from checkpoints. */
+const DB2 = `cpr_${RUN}`;
 const SID = `cptest-${RUN}`;
 let info: StackInfo;
 let src: mysql.Connection;
 
 const cli = (args: string[]) => pitr([...args, '--source-id', SID]);
 const capture = async () => {
-  const r = await cli(['capture', '--until-caught-up', '--tables', `${DB}.*`]);
+  const r = await cli(['capture', '--until-caught-up', '--tables', `${DB}.*,${DB2}.*`]);
   expect(r.code, r.stderr).toBe(0);
 };
 const checkpoint = async () => {
@@ -51,12 +53,19 @@ beforeAll(async () => {
   await src.query(`CREATE TABLE ${DB}.k (id INT PRIMARY KEY, v VARCHAR(40))`);
   await src.query(`CREATE TABLE ${DB}.nk (a INT, b VARCHAR(10))`);
   await src.query(`CREATE TABLE ${DB}.alt (id INT PRIMARY KEY, v INT)`);
+  await src.query(`CREATE DATABASE ${DB2}`);
+  await src.query(`CREATE TABLE ${DB2}.r (id INT PRIMARY KEY, v VARCHAR(40))`);
+  await src.query(`INSERT INTO ${DB2}.r VALUES (1,'a'),(2,'b'),(3,'c')`);
   await src.query(`INSERT INTO ${DB}.k VALUES (1,'a'),(2,'b'),(3,'c'); INSERT INTO ${DB}.nk VALUES (1,'x'),(1,'x'),(2,'y'); INSERT INTO ${DB}.alt VALUES (1,1)`);
   await capture();
 }, 120_000);
 
 afterAll(async () => {
   await src?.query(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
+  await src?.query(`DROP DATABASE IF EXISTS ${DB2}`).catch(() => undefined);
+  const tgt = await connect(info.target).catch(() => undefined);
+  for (const d of ['rc', 'rn', 'rf']) await tgt?.query(`DROP DATABASE IF EXISTS ${DB2}_${d}`).catch(() => undefined);
+  await tgt?.end();
   await src?.end();
 });
 
@@ -147,4 +156,67 @@ describe('checkpoints', () => {
     // Only the forgery: the chains themselves are intact (the forger held the checkpointer's rights).
     expect(res.findings.filter((f) => f.kind !== 'checkpoint')).toEqual([]);
   }, 120_000);
+
+  it('restores from a checkpoint exactly as from the snapshot, and refuses a forged one', async () => {
+    await src.query(`UPDATE ${DB2}.r SET v='z' WHERE id=2; DELETE FROM ${DB2}.r WHERE id=3; INSERT INTO ${DB2}.r VALUES (4,'d')`);
+    await capture();
+    const cp = await checkpoint();
+    expect(cp.tables.map((t) => t.table)).toContain('r');
+    await src.query(`UPDATE ${DB2}.r SET v='y' WHERE id=1; INSERT INTO ${DB2}.r VALUES (5,'e')`);
+    await capture();
+    const oracle = (await dumpTable(src, DB2, 'r'))!;
+    const [[g]] = (await src.query('SELECT @@gtid_binlog_pos AS pos')) as unknown as [{ pos: string }[]];
+    const lastGtid = g!.pos.split(',').find((x) => x.startsWith('0-'))!;
+    const tgt = await connect(info.target);
+    const restore = (into: string, extra: string[] = []) =>
+      pitr(['restore', '--table', `${DB2}.r`, '--through-gtid', lastGtid, '--into-database', `${DB2}_${into}`, '--source-id', SID, ...extra], { PITR_LOG_LEVEL: 'info' });
+    try {
+      const withCp = await restore('rc');
+      expect(withCp.code, withCp.stderr).toBe(0);
+      expect(withCp.stderr).toContain('restoring from a checkpoint');
+      const without = await restore('rn', ['--no-checkpoint']);
+      expect(without.code, without.stderr).toBe(0);
+      expect(without.stderr).not.toContain('restoring from a checkpoint');
+      expect((await dumpTable(tgt, `${DB2}_rc`, 'r'))!.rows).toEqual(oracle.rows);
+      expect((await dumpTable(tgt, `${DB2}_rn`, 'r'))!.rows).toEqual(oracle.rows);
+      const [[a]] = (await tgt.query(`CHECKSUM TABLE ${DB2}_rc.r`)) as unknown as [{ Checksum: string }[]];
+      const [[b]] = (await tgt.query(`CHECKSUM TABLE ${DB2}_rn.r`)) as unknown as [{ Checksum: string }[]];
+      expect(a!.Checksum).toBe(b!.Checksum);
+
+      // Forge the newest checkpoint of r: one row changed, manifest consistent with the forged rows.
+      const topics = logTopics(SID);
+      const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
+      const real = (await readCheckpoints(kafka, topics, SID, 'pitr-cp-test')).filter((c) => c.manifest.tables.some((t) => t.table === 'r')).at(-1)!;
+      const entry = real.manifest.tables.find((t) => t.table === 'r')!;
+      const { views } = await readCheckpointRows(kafka, topics, SID, 'pitr-cp-test', real.manifest.checkpointId, entry);
+      const id = randomUUID();
+      const rec = decodeRecord(views[0]!.buf, 'forge', SID);
+      rec.snapshotRows!.snapshotId = id;
+      rec.snapshotRows!.rows[0]!.values[1] = { text: 'forged' };
+      const value = encodeRecord(rec);
+      const a2 = await appender();
+      try {
+        const [offset] = await a2.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: `${DB2}.r`, value }]);
+        const d = digestViews([viewRowRecord(value, 'forge', SID)!]);
+        // Its manifest claims the real rows' digest: what restore checks over the rows it loads.
+        const manifest = { ...real.manifest, checkpointId: id, tables: [{ ...entry, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }] };
+        expect(d.digest.equals(Buffer.from(entry.digest))).toBe(false);
+        await a2.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
+      } finally {
+        await a2.disconnect();
+      }
+      const refused = await restore('rf');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`checkpoint ${id} of ${DB2}.r failed its checks`);
+      expect(refused.stderr).toContain('--no-checkpoint');
+      const v = await verify();
+      expect(v.code).toBe(1);
+      expect(v.res.findings.some((f) => f.kind === 'checkpoint' && f.message.includes(`checkpoint ${id}`) && f.message.includes(`${DB2}.r`))).toBe(true);
+      const exact = await restore('rf', ['--no-checkpoint']);
+      expect(exact.code, exact.stderr).toBe(0);
+      expect((await dumpTable(tgt, `${DB2}_rf`, 'r'))!.rows).toEqual(oracle.rows);
+    } finally {
+      await tgt.end();
+    }
+  }, 180_000);
 });
