@@ -9,7 +9,7 @@ import type { StackInfo } from '../../src/core/settings.js';
 import { provisionLog } from '../../src/log/provision.js';
 import { kafkaClient, LogAppender } from '../../src/log/kafka-log.js';
 import { checkpointerTransactionalId, logTopics } from '../../src/log/topics.js';
-import { decodeRecord, encodeRecord, encodeRowsRecord, fromPositionMsg, viewRowRecord } from '../../src/log/record-codec.js';
+import { decodeRecord, encodeRecord, encodeRowsRecord, viewRowRecord } from '../../src/log/record-codec.js';
 import { RECORD_VERSION } from '../../src/log/record-types.js';
 import { MANIFEST_KEY, readCheckpointRows, readCheckpoints } from '../../src/checkpoint/checkpoint-store.js';
 import { digestViews } from '../../src/checkpoint/image-fold.js';
@@ -44,6 +44,36 @@ const appender = async () => {
   await a.loadChainHeads([logTopics(SID).checkpoints]);
   return a;
 };
+
+/**
+ * Appends, with the checkpointer's own credentials (so the chain extends correctly), a copy of the newest
+ * checkpoint of db.table with one row changed; the manifest's digest is the forged rows' (`matchForged`) or the
+ * real ones'. Returns the forged checkpoint's id.
+ */
+async function forgeCheckpoint(db: string, table: string, matchForged: boolean): Promise<string> {
+  const topics = logTopics(SID);
+  const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
+  const real = (await readCheckpoints(kafka, topics, SID, 'pitr-cp-test')).filter((c) => c.manifest.tables.some((t) => t.database === db && t.table === table)).at(-1)!;
+  const entry = real.manifest.tables.find((t) => t.database === db && t.table === table)!;
+  const { views } = await readCheckpointRows(kafka, topics, SID, 'pitr-cp-test', real.manifest.checkpointId, entry);
+  const id = randomUUID();
+  const rec = decodeRecord(views[0]!.buf, 'forge', SID);
+  rec.snapshotRows!.snapshotId = id;
+  rec.snapshotRows!.rows[0]!.values[1] = { text: 'forged' };
+  const value = encodeRecord(rec);
+  const a = await appender();
+  try {
+    const [offset] = await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: `${db}.${table}`, value }]);
+    const d = digestViews([viewRowRecord(value, 'forge', SID)!]);
+    expect(d.digest.equals(Buffer.from(entry.digest))).toBe(false);
+    const claimed = matchForged ? { rows: d.rows, digest: d.digest } : {};
+    const manifest = { ...real.manifest, checkpointId: id, tables: [{ ...entry, ...claimed, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }] };
+    await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
+  } finally {
+    await a.disconnect();
+  }
+  return id;
+}
 
 beforeAll(async () => {
   info = await stack();
@@ -120,32 +150,8 @@ describe('checkpoints', () => {
   }, 120_000);
 
   it('names a forged checkpoint (valid records, wrong rows, chain extended by the checkpointer itself)', async () => {
-    const topics = logTopics(SID);
-    const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
-    const stored = await readCheckpoints(kafka, topics, SID, 'pitr-cp-test');
-    const real = stored.at(-1)!;
-    const entry = real.manifest.tables.find((t) => t.table === 'k')!;
-    const { views } = await readCheckpointRows(kafka, topics, SID, 'pitr-cp-test', real.manifest.checkpointId, entry);
-    const id = randomUUID();
-    // A copy of the real rows with one row changed: the manifest's digest matches the forged rows.
-    const rec = decodeRecord(views[0]!.buf, 'forge', SID);
-    rec.snapshotRows!.snapshotId = id;
-    rec.snapshotRows!.rows[0]!.values[1] = { text: 'forged' };
-    const value = encodeRecord(rec);
-    const a = await appender();
-    try {
-      const [offset] = await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: `${DB}.k`, value }]);
-      const d = digestViews([viewRowRecord(value, 'forge', SID)!]);
-      const manifest = {
-        ...real.manifest,
-        checkpointId: id,
-        tables: [{ ...entry, rows: d.rows, digest: d.digest, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }],
-      };
-      await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
-    } finally {
-      await a.disconnect();
-    }
-    expect(fromPositionMsg(real.manifest.position).fileSeq).toBeGreaterThan(0);
+    // A copy of the real rows with one row changed, and a manifest whose digest matches the forged rows.
+    const id = await forgeCheckpoint(DB, 'k', true);
     const { code, res } = await verify();
     expect(code).toBe(1);
     const found = res.findings.filter((f) => f.kind === 'checkpoint');
@@ -183,28 +189,9 @@ describe('checkpoints', () => {
       const [[b]] = (await tgt.query(`CHECKSUM TABLE ${DB2}_rn.r`)) as unknown as [{ Checksum: string }[]];
       expect(a!.Checksum).toBe(b!.Checksum);
 
-      // Forge the newest checkpoint of r: one row changed, manifest consistent with the forged rows.
-      const topics = logTopics(SID);
-      const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
-      const real = (await readCheckpoints(kafka, topics, SID, 'pitr-cp-test')).filter((c) => c.manifest.tables.some((t) => t.table === 'r')).at(-1)!;
-      const entry = real.manifest.tables.find((t) => t.table === 'r')!;
-      const { views } = await readCheckpointRows(kafka, topics, SID, 'pitr-cp-test', real.manifest.checkpointId, entry);
-      const id = randomUUID();
-      const rec = decodeRecord(views[0]!.buf, 'forge', SID);
-      rec.snapshotRows!.snapshotId = id;
-      rec.snapshotRows!.rows[0]!.values[1] = { text: 'forged' };
-      const value = encodeRecord(rec);
-      const a2 = await appender();
-      try {
-        const [offset] = await a2.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: `${DB2}.r`, value }]);
-        const d = digestViews([viewRowRecord(value, 'forge', SID)!]);
-        // Its manifest claims the real rows' digest: what restore checks over the rows it loads.
-        const manifest = { ...real.manifest, checkpointId: id, tables: [{ ...entry, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }] };
-        expect(d.digest.equals(Buffer.from(entry.digest))).toBe(false);
-        await a2.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
-      } finally {
-        await a2.disconnect();
-      }
+      // Forge the newest checkpoint of r: one row changed; its manifest claims the real rows' digest, which
+      // restore checks over the rows it loads.
+      const id = await forgeCheckpoint(DB2, 'r', false);
       const refused = await restore('rf');
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain(`checkpoint ${id} of ${DB2}.r failed its checks`);
