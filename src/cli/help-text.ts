@@ -37,6 +37,7 @@ Examples:
   pitr restore --database shop --before-gtid 0-1-4711        everything before the bad transaction
   pitr restore --table shop.orders --through-gtid 0-1-4710 --target mysql://root@recovery:3306
   pitr restore --table '\`d.ot\`.t3' --as-of -10m             names quoted as in MySQL; relative time
+  pitr restore --table shop.orders --as-of -1h --no-checkpoint  from the snapshot, ignoring checkpoints
 
 Times are ISO-8601 (no offset = UTC), @epoch, now or -30s/-5m/-2h/-1d. As with mariadb-binlog --stop-datetime, the cut
 keeps every commit up to the end of the given second. Tables are built
