@@ -34,7 +34,7 @@ export interface CredentialsFile {
   users: Partial<Record<KafkaPrincipal, KafkaUser>>;
 }
 
-const PRINCIPALS: KafkaPrincipal[] = ['custodian', 'capture', 'reader'];
+const PRINCIPALS: KafkaPrincipal[] = ['custodian', 'capture', 'reader', 'checkpointer'];
 
 /**
  * Reads a credentials file: `{"capture": {"username": ..., "password": ...}, "reader": {...}}` (the shape of

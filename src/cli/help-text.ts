@@ -37,6 +37,7 @@ Examples:
   pitr restore --database shop --before-gtid 0-1-4711        everything before the bad transaction
   pitr restore --table shop.orders --through-gtid 0-1-4710 --target mysql://root@recovery:3306
   pitr restore --table '\`d.ot\`.t3' --as-of -10m             names quoted as in MySQL; relative time
+  pitr restore --table shop.orders --as-of -1h --no-checkpoint  from the snapshot, ignoring checkpoints
 
 Times are ISO-8601 (no offset = UTC), @epoch, now or -30s/-5m/-2h/-1d. As with mariadb-binlog --stop-datetime, the cut
 keeps every commit up to the end of the given second. Tables are built
@@ -48,6 +49,14 @@ Examples:
   pitr verify --expect "$(cat anchor-2026-05-01.txt)"   the log still extends that day's state
 
 The result is saved for \`pitr status\` ($PITR_HOME/status/last-verify-<source-id>.json).`,
+  checkpoint: `
+Examples:
+  pitr checkpoint --once                         one pass: tables with >= 100000 changes since their last checkpoint
+  pitr checkpoint --every 1h --min-changes 50000 run beside capture until stopped
+  PITR_CREDENTIALS_FILE=/etc/pitr/checkpointer.json pitr checkpoint --once --source-id db1   (cron)
+
+Runs as the checkpointer principal: it reads changes and meta and writes only pitr.<source-id>.checkpoints.
+Tables that DDL reshaped since their last base (other than CREATE or TRUNCATE) are left out until then.`,
   guard: `
 Examples:
   pitr guard                                     watch from now on, rebuild victims into pitr_recovery

@@ -9,6 +9,7 @@ interface ProvisionFlags extends ConnectionFlags {
   brokerCount?: number;
   captureUser?: string;
   readerUser?: string;
+  checkpointerUser?: string;
   json?: boolean;
 }
 
@@ -23,13 +24,14 @@ export function registerLogCommand(program: Command): void {
   log
     .command('provision')
     .description(
-      'create the source\'s topics (retention.ms=-1, retention.bytes=-1, cleanup.policy=delete, RF and min ISR from the cluster size) and grant capture append-only and reader read rights; idempotent, and an existing topic that would let history expire is reported, never changed',
+      'create the source\'s topics (retention.ms=-1, retention.bytes=-1, cleanup.policy=delete, RF and min ISR from the cluster size) and grant capture append-only, checkpointer checkpoint-writing and reader read rights; idempotent, and an existing topic that would let history expire is reported, never changed',
     )
     .option('--source-id <id>', 'log name of the source (default: main)')
     .option('--partitions <n>', 'partitions of the changes topic when it is created (default 6)', positive)
     .option('--broker-count <n>', 'brokers the cluster is meant to have (default: as the cluster reports)', positive)
     .option('--capture-user <name>', 'SCRAM user of the capture principal (default: the credentials\' capture user, else "capture")')
     .option('--reader-user <name>', 'SCRAM user of the reader principal (default: the credentials\' reader user, else "reader")')
+    .option('--checkpointer-user <name>', 'SCRAM user of the checkpointer principal, which alone writes the checkpoints topic (default: the credentials\' checkpointer user, else "checkpointer")')
     .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600); needs the custodian')
     .option('--json', 'print the result as JSON')
@@ -40,6 +42,7 @@ export function registerLogCommand(program: Command): void {
       // Only the principals' names matter for the ACLs: the custodian need not hold their passwords.
       if (opts.captureUser) users.capture = { username: opts.captureUser, password: '' };
       if (opts.readerUser) users.reader = { username: opts.readerUser, password: '' };
+      if (opts.checkpointerUser) users.checkpointer = { username: opts.checkpointerUser, password: '' };
       const res = await provisionLog({ kafka: { ...kafka, users }, sourceId: conn.sourceId, partitions: opts.partitions, brokerCount: opts.brokerCount });
       if (opts.json) process.stdout.write(JSON.stringify(res) + '\n');
       else {

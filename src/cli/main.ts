@@ -12,6 +12,7 @@ import { registerDiffCommand } from './diff-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerFlashbackCommand } from './flashback-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerCheckpointCommand } from './checkpoint-command.js';
 import { registerLogCommand } from './log-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerConfigCommand } from './config-command.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerQueryCommand(program);
   registerFlashbackCommand(program);
   registerVerifyCommand(program);
+  registerCheckpointCommand(program);
   registerLogCommand(program);
   registerStatusCommand(program);
   registerConfigCommand(program);

@@ -26,6 +26,8 @@ interface RestoreFlags extends ConnectionFlags {
   json?: boolean;
   memoryBudget?: string;
   cleanup?: boolean;
+  /** false with --no-checkpoint. */
+  checkpoint?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--into-database <name>', 'database on the target to restore into (default: the original name)')
     .option('--memory-budget <size>', 'memory for folded rows and buffered records, e.g. 512m, 2g (default 1g; larger tables load in batches)')
     .option('--replace', 'replace tables that already exist in the target')
+    .option('--no-checkpoint', 'read from the snapshot at the log\'s start instead of the newest checkpoint within the cut')
     .option('--target <url>', 'target server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
@@ -127,6 +130,7 @@ export function registerRestoreCommand(program: Command): void {
         intoDatabase,
         replace: opts.replace,
         memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
+        noCheckpoint: opts.checkpoint === false,
         onProgress: (done, total) => progress.update(done, total),
       })
         .catch(async (err: unknown) => {

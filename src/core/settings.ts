@@ -7,7 +7,7 @@ export interface KafkaUser {
   password: string;
 }
 
-export type KafkaPrincipal = 'custodian' | 'capture' | 'reader';
+export type KafkaPrincipal = 'custodian' | 'capture' | 'reader' | 'checkpointer';
 
 export interface KafkaSettings {
   brokers: string[];

@@ -73,7 +73,7 @@ export function parseLinkHeaders(headers: Record<string, Buffer | undefined>): C
 // ---------------------------------------------------------------------------------------------------------
 // Verification of one partition.
 
-export type FindingKind = 'altered' | 'injected' | 'removed' | 'reordered' | 'prefix-deleted' | 'config' | 'anchor' | 'staged';
+export type FindingKind = 'altered' | 'injected' | 'removed' | 'reordered' | 'prefix-deleted' | 'config' | 'anchor' | 'staged' | 'checkpoint';
 
 export interface Finding {
   kind: FindingKind;

@@ -80,6 +80,8 @@ export class LogAppender {
   constructor(
     private readonly kafka: Kafka,
     private readonly transactionalId: string,
+    /** Consumer group prefix for reading the chain heads (the principal's own). */
+    private readonly headsGroup = 'pitr-capture-heads',
   ) {
     this.producer = this.newProducer(TXN_TIMEOUTS_MS[0]!);
   }
@@ -131,19 +133,20 @@ export class LogAppender {
    */
   async loadChainHeads(topics: string[]): Promise<void> {
     this.chainTopics = [...topics];
-    this.heads = await readChainHeads(this.kafka, topics);
+    this.heads = await readChainHeads(this.kafka, topics, this.headsGroup);
     this.leaders = await partitionLeaders(this.kafka, topics).catch(() => new Map());
   }
 
   /**
    * Writes all messages atomically: either every one becomes visible to read_committed readers or none. Each
-   * message gets the next link of its partition's hash chain (headers pitr-seq, pitr-hash).
+   * message gets the next link of its partition's hash chain (headers pitr-seq, pitr-hash). Returns the Kafka
+   * offset of every message, in the order given.
    */
-  async appendAtomically(messages: OutMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  async appendAtomically(messages: OutMessage[]): Promise<bigint[]> {
+    if (messages.length === 0) return [];
     if (!this.heads) {
       if (!this.chainTopics.length) throw new PitrError('the capture producer appends before its chain heads were loaded (loadChainHeads).');
-      this.heads = await readChainHeads(this.kafka, this.chainTopics);
+      this.heads = await readChainHeads(this.kafka, this.chainTopics, this.headsGroup);
     }
     // Links are computed on a copy: the in-memory heads only move once Kafka committed the transaction.
     const next = new Map<string, Map<number, ChainHead>>();
@@ -151,13 +154,14 @@ export class LogAppender {
       next.get(topic)?.get(partition) ?? this.heads!.get(topic)?.get(partition);
     let tx: Transaction | undefined;
     let aborted = false;
+    const offsets: bigint[] = new Array<bigint>(messages.length).fill(-1n);
     try {
-      const linked = messages.map((m) => {
+      const linked = messages.map((m, k) => {
         const link = nextLink(headOf(m.topic, m.partition), m.topic, m.partition, m.key, m.value);
         let t = next.get(m.topic);
         if (!t) next.set(m.topic, (t = new Map()));
         t.set(m.partition, link);
-        return { topic: m.topic, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) } };
+        return { topic: m.topic, index: k, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) } };
       });
       tx = await this.producer.transaction();
       // One leader broker's partitions per request: kafkajs sends to several leaders in parallel,
@@ -177,15 +181,27 @@ export class LogAppender {
       for (const group of byLeader.values()) {
         for (let i = 0; i < group.length; ) {
           const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
+          // Message indexes per topic-partition in send order: a partition's messages in one request form
+          // one record batch, at consecutive offsets from its base offset.
+          const sent = new Map<string, number[]>();
           let bytes = 0;
           for (; i < group.length && (bytes === 0 || bytes + group[i]!.message.value.length <= SEND_BYTES); i++) {
-            const { topic, message } = group[i]!;
+            const { topic, message, index } = group[i]!;
             let list = byTopic.get(topic);
             if (!list) byTopic.set(topic, (list = []));
             list.push(message);
+            const tp = `${topic}\u0000${message.partition}`;
+            let idx = sent.get(tp);
+            if (!idx) sent.set(tp, (idx = []));
+            idx.push(index);
             bytes += message.value.length + message.key.length + 64;
           }
-          await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+          const meta = await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+          for (const r of meta) {
+            const idx = sent.get(`${r.topicName}\u0000${r.partition}`) ?? [];
+            const base = r.baseOffset === undefined ? -1n : BigInt(r.baseOffset);
+            idx.forEach((k, j) => (offsets[k] = base < 0n ? -1n : base + BigInt(j)));
+          }
         }
       }
       await tx.commit();
@@ -202,6 +218,7 @@ export class LogAppender {
       if (!t) this.heads.set(topic, (t = new Map()));
       for (const [p, link] of parts) t.set(p, link);
     }
+    return offsets;
   }
 
   async disconnect(): Promise<void> {
@@ -214,7 +231,7 @@ export class LogAppender {
  * transaction markers and aborted batches, which take offsets but hold no readable record: look back a few
  * offsets, then further, until a chained record turns up or the partition's start is reached.
  */
-export async function readChainHeads(kafka: Kafka, topics: string[]): Promise<ChainHeads> {
+export async function readChainHeads(kafka: Kafka, topics: string[], groupPrefix = 'pitr-capture-heads'): Promise<ChainHeads> {
   const heads: ChainHeads = new Map();
   const admin = kafka.admin();
   await admin.connect().catch((err) => {
@@ -251,7 +268,7 @@ export async function readChainHeads(kafka: Kafka, topics: string[]): Promise<Ch
       await readPartitions(kafka, topic, {
         partitions: open,
         from,
-        groupPrefix: 'pitr-capture-heads',
+        groupPrefix,
         onMessages: (p, msgs) => {
           for (const m of msgs) {
             const link = parseLinkHeaders(m.headers);

@@ -6,6 +6,7 @@ import { checkTopicConfig } from './provision.js';
 import { decodeRecord } from './record-codec.js';
 import { logTopics } from './topics.js';
 import { logger } from '../core/logger.js';
+import { verifyCheckpoints } from '../checkpoint/checkpoint-verifier.js';
 import {
   PartitionChainVerifier,
   checkAnchor,
@@ -46,13 +47,17 @@ export interface VerifyResult {
   anchor: string;
   /** Chunks of staged transactions whose capture never committed them (killed mid-way): in the chain, never applied. */
   abandonedStaged: { attempts: number; records: number };
+  /** Checkpoints re-derived from their bases and the changes since (each table's image proven or a finding). */
+  checkpoints: { checkpointId: string; offset: string; verifiedTables: string[]; findings: number }[];
   seconds: number;
 }
 
 export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
   const topics = logTopics(opts.sourceId);
-  const names = [topics.changes, topics.meta];
+  // The checkpoints topic is chained and configured like the others (a log provisioned before checkpoints
+  // existed gets it when `pitr log provision` runs again).
+  const names = [topics.changes, topics.meta, topics.checkpoints];
   const expected = opts.expect !== undefined ? decodeAnchor(opts.expect) : undefined;
   const findings: Finding[] = [];
 
@@ -141,8 +146,16 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
   }
 
   findings.push(...staged.findings());
+  const checkpoints: VerifyResult['checkpoints'] = [];
+  if (ends.has(topics.checkpoints)) {
+    for (const c of await verifyCheckpoints(opts.kafka, opts.sourceId)) {
+      findings.push(...c.findings);
+      checkpoints.push({ checkpointId: c.checkpointId, offset: c.offset.toString(), verifiedTables: c.verifiedTables, findings: c.findings.length });
+    }
+  }
   if (expected) {
-    const current = names.map((topic, ti) => {
+    // Anchors taken before the checkpoints topic existed cover changes and meta only.
+    const current = names.slice(0, Math.max(2, expected.topics.length)).map((topic, ti) => {
       const list = verifiers.get(topic) ?? [];
       const seqs = expected.topics[ti]?.seqs ?? [];
       return { topic, partitions: list.length, found: list.map((v, p) => (seqs[p] === undefined ? undefined : v.watched.get(seqs[p]!))) };
@@ -158,6 +171,7 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     records: partitions.reduce((n, p) => n + p.records, 0),
     anchor: encodeAnchor(anchorTopics),
     abandonedStaged: staged.abandoned(),
+    checkpoints,
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -6,7 +6,7 @@ import { ConnectionError, PitrError } from '../core/errors.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { kafkaClient } from './kafka-log.js';
 import { logger } from '../core/logger.js';
-import { DEFAULT_CHANGE_PARTITIONS, REQUIRED_TOPIC_CONFIG, logTopics, transactionalId, type LogTopics } from './topics.js';
+import { DEFAULT_CHANGE_PARTITIONS, REQUIRED_TOPIC_CONFIG, checkpointerTransactionalId, logTopics, transactionalId, type LogTopics } from './topics.js';
 
 const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, ConfigResourceTypes } =
   kafkajs;
@@ -18,6 +18,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const CAPTURE_GROUP_PREFIX = 'pitr-capture-';
 /** Consumer groups readers (restore, guard, verify, analysts) may use. */
 export const READER_GROUP_PREFIX = 'pitr-';
+/** Consumer groups the checkpointer reads changes, meta and checkpoints with. */
+export const CHECKPOINTER_GROUP_PREFIX = 'pitr-checkpointer-';
 
 export interface ProvisionOptions {
   kafka: KafkaSettings;
@@ -110,9 +112,10 @@ function acl(
 
 /** The ACLs of one source's log: what capture and reader may do, nothing more. */
 export function logAcls(sourceId: string, kafka: KafkaSettings): AclEntry[] {
-  const { changes, meta } = logTopics(sourceId);
+  const { changes, meta, checkpoints } = logTopics(sourceId);
   const capture = `User:${kafka.users.capture?.username ?? 'capture'}`;
   const reader = `User:${kafka.users.reader?.username ?? 'reader'}`;
+  const checkpointer = `User:${kafka.users.checkpointer?.username ?? 'checkpointer'}`;
   const T = AclResourceTypes.TOPIC;
   const O = AclOperationTypes;
   const out: AclEntry[] = [];
@@ -121,7 +124,16 @@ export function logAcls(sourceId: string, kafka: KafkaSettings): AclEntry[] {
     // lets it check the retention settings before writing. None of these can delete, alter or truncate.
     for (const op of [O.WRITE, O.DESCRIBE, O.READ, O.DESCRIBE_CONFIGS]) out.push(acl(capture, T, topic, op));
     for (const op of [O.READ, O.DESCRIBE, O.DESCRIBE_CONFIGS]) out.push(acl(reader, T, topic, op));
+    // The checkpointer derives its images from changes and meta: it reads them, never writes them.
+    for (const op of [O.READ, O.DESCRIBE]) out.push(acl(checkpointer, T, topic, op));
   }
+  // Checkpoints: written by the checkpointer alone (capture has no right on them), read by readers.
+  for (const op of [O.WRITE, O.DESCRIBE, O.READ, O.DESCRIBE_CONFIGS]) out.push(acl(checkpointer, T, checkpoints, op));
+  for (const op of [O.READ, O.DESCRIBE, O.DESCRIBE_CONFIGS]) out.push(acl(reader, T, checkpoints, op));
+  out.push(acl(checkpointer, AclResourceTypes.CLUSTER, 'kafka-cluster', O.IDEMPOTENT_WRITE));
+  out.push(acl(checkpointer, AclResourceTypes.TRANSACTIONAL_ID, checkpointerTransactionalId(sourceId), O.WRITE));
+  out.push(acl(checkpointer, AclResourceTypes.TRANSACTIONAL_ID, checkpointerTransactionalId(sourceId), O.DESCRIBE));
+  out.push(acl(checkpointer, AclResourceTypes.GROUP, CHECKPOINTER_GROUP_PREFIX, O.READ, ResourcePatternTypes.PREFIXED));
   // Idempotent producer ids (exactly-once appends) and its own transactional id (a second capture is fenced).
   out.push(acl(capture, AclResourceTypes.CLUSTER, 'kafka-cluster', O.IDEMPOTENT_WRITE));
   out.push(acl(capture, AclResourceTypes.TRANSACTIONAL_ID, transactionalId(sourceId), O.WRITE));
@@ -159,6 +171,35 @@ async function excessGrants(admin: Admin, principals: string[]): Promise<string[
           found.push(`${principal} may ${AclOperationTypes[a.operation] ?? a.operation} on ${AclResourceTypes[r.resourceType]} ${r.resourceName}`);
         }
       }
+    }
+  }
+  return found;
+}
+
+/**
+ * WRITE grants that cross the principals' lanes: only capture appends to changes and meta, only the
+ * checkpointer to checkpoints, and reader writes nowhere. A checkpointer that could append to changes could
+ * forge history; a capture that could write checkpoints could forge the images restore starts from.
+ */
+async function crossedWrites(admin: Admin, sourceId: string, kafka: KafkaSettings): Promise<string[]> {
+  const { changes, meta, checkpoints } = logTopics(sourceId);
+  const writer = new Map([
+    [changes, kafka.users.capture?.username ?? 'capture'],
+    [meta, kafka.users.capture?.username ?? 'capture'],
+    [checkpoints, kafka.users.checkpointer?.username ?? 'checkpointer'],
+  ]);
+  const found: string[] = [];
+  for (const [topic, owner] of writer) {
+    const res = await admin.describeAcls({
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      // MATCH: literal, prefixed and wildcard grants that cover this topic.
+      resourcePatternType: ResourcePatternTypes.MATCH,
+      operation: AclOperationTypes.WRITE,
+      permissionType: AclPermissionTypes.ALLOW,
+    });
+    for (const r of res.resources) {
+      for (const a of r.acls) if (a.principal !== `User:${owner}`) found.push(`${a.principal} may WRITE on TOPIC ${topic}`);
     }
   }
   return found;
@@ -285,6 +326,8 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
       { name: topics.changes, partitions: opts.partitions ?? DEFAULT_CHANGE_PARTITIONS, strictPartitions: opts.partitions !== undefined },
       // One partition: the meta topic's order is the commit order.
       { name: topics.meta, partitions: 1, strictPartitions: true },
+      // One partition: a checkpoint's manifest follows its rows, and its offsets name them.
+      { name: topics.checkpoints, partitions: 1, strictPartitions: true },
     ];
     const existing = new Set(await admin.listTopics());
     const missing = plans.filter((p) => !existing.has(p.name));
@@ -321,8 +364,8 @@ export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionRes
     const acls = logAcls(opts.sourceId, opts.kafka);
     await admin.createAcls({ acl: acls });
     await waitForAclsEverywhere(opts.kafka, acls.length);
-    const principals = (['capture', 'reader'] as const).map((p) => `User:${opts.kafka.users[p]?.username ?? p}`);
-    const excess = await excessGrants(admin, principals);
+    const principals = (['capture', 'reader', 'checkpointer'] as const).map((p) => `User:${opts.kafka.users[p]?.username ?? p}`);
+    const excess = [...(await excessGrants(admin, principals)), ...(await crossedWrites(admin, opts.sourceId, opts.kafka))];
     if (excess.length > 0) {
       throw new PitrError(`Kafka ACLs grant more than append/read rights and were left unchanged: ${excess.join('; ')}.`);
     }

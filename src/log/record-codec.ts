@@ -395,3 +395,27 @@ export function visitImage(buf: Buffer, start: number, end: number, visit: Value
     else visit.bytes(kind as ValueField, buf, a, b);
   }
 }
+
+/**
+ * A SnapshotRows record whose rows are given as their Row encodings (copied byte for byte from other
+ * records): what a checkpoint writes, so its rows hash exactly as the log's own images did.
+ */
+export function encodeRowsRecord(
+  sourceId: string,
+  body: { snapshotId: string; database: string; table: string; columns: string[]; rows: Uint8Array[]; position: Position },
+): Buffer {
+  positionType ??= type().root.lookupType('pitr.v1.Position');
+  const w = protobuf.Writer.create();
+  w.uint32(8).uint32(RECORD_VERSION);
+  w.uint32(18).string(sourceId);
+  w.uint32(106).fork();
+  w.uint32(10).string(body.snapshotId);
+  w.uint32(18).string(body.database);
+  w.uint32(26).string(body.table);
+  for (const c of body.columns) w.uint32(34).string(c);
+  for (const r of body.rows) w.uint32(42).bytes(r);
+  w.uint32(50).bytes(positionType.encode(toPositionMsg(body.position) as unknown as protobuf.Message).finish());
+  w.ldelim();
+  const bytes = w.finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

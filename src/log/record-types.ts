@@ -150,6 +150,42 @@ export interface CoverageEndMsg {
   tableFilter: string;
 }
 
+export interface CheckpointBindingMsg {
+  topic: string;
+  partition: number;
+  nextOffset: Int64;
+  hasHead: boolean;
+  headSeq?: Int64;
+  headHash?: Uint8Array;
+}
+
+export type CheckpointBaseKind = 'snapshot' | 'checkpoint' | 'ddl';
+
+export interface CheckpointTableMsg {
+  database: string;
+  table: string;
+  rows: Int64;
+  digest: Uint8Array;
+  firstOffset: Int64;
+  lastOffset: Int64;
+  records: number;
+  baseKind: CheckpointBaseKind | string;
+  baseId: string;
+  basePosition: PositionMsg;
+  changes: Int64;
+}
+
+/** Closes a checkpoint on the checkpoints topic (see log.proto). */
+export interface CheckpointManifestMsg {
+  checkpointId: string;
+  position: PositionMsg;
+  commitTime: number;
+  gtidPos: string;
+  snapshotId: string;
+  bindings: CheckpointBindingMsg[];
+  tables: CheckpointTableMsg[];
+}
+
 export interface RecordMsg {
   version: number;
   sourceId: string;
@@ -161,6 +197,7 @@ export interface RecordMsg {
   txnIndex?: TxnIndexMsg;
   gap?: GapMsg;
   coverageEnd?: CoverageEndMsg;
+  checkpointManifest?: CheckpointManifestMsg;
 }
 
 export const RECORD_VERSION = 1;

@@ -10,18 +10,28 @@ export interface LogTopics {
   changes: string;
   /** One partition: DDL, snapshot boundaries and per-flush transaction index (commit order, times, GTIDs). */
   meta: string;
+  /**
+   * One partition: checkpoints (compacted table images at a position, derived from changes and meta), written
+   * by the checkpointer principal only.
+   */
+  checkpoints: string;
 }
 
 export function logTopics(sourceId: string): LogTopics {
   if (!/^[A-Za-z0-9_-]{1,100}$/.test(sourceId)) {
     throw new Error(`source id "${sourceId}" may only contain letters, digits, "_" and "-"`);
   }
-  return { changes: `pitr.${sourceId}.changes`, meta: `pitr.${sourceId}.meta` };
+  return { changes: `pitr.${sourceId}.changes`, meta: `pitr.${sourceId}.meta`, checkpoints: `pitr.${sourceId}.checkpoints` };
 }
 
 /** Capture's Kafka transactional id: one per source, so a second capture for it is fenced off. */
 export function transactionalId(sourceId: string): string {
   return `pitr-capture-${sourceId}`;
+}
+
+/** The checkpointer's Kafka transactional id: one per source, so a second checkpointer for it is fenced off. */
+export function checkpointerTransactionalId(sourceId: string): string {
+  return `pitr-checkpointer-${sourceId}`;
 }
 
 /** Topic configuration that keeps history forever; capture refuses topics that differ. */

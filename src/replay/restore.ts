@@ -23,6 +23,8 @@ import { refuseSourceAsTarget } from './target-guard.js';
 import { ScratchSchemas, hideScratchNames, removeStaleScratch } from './scratch-schemas.js';
 import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
 import type { CutReport } from './cut-report.js';
+import { checkpointBases } from './checkpoint-base.js';
+import { fromTableId } from '../core/table-name.js';
 
 export type { RestoredTable };
 
@@ -48,6 +50,8 @@ export interface RestoreOptions {
   loadConcurrency?: number;
   /** Called as log records are read: records so far and the records the read covers at most. */
   onProgress?: (done: number, total: number) => void;
+  /** Read from the snapshot even where a checkpoint within the cut would do (restore --no-checkpoint). */
+  noCheckpoint?: boolean;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
@@ -108,15 +112,32 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
     // Read the restored tables' records. Records of other tables sharing a partition are skipped by
     // their Kafka key before any decoding; keyed tables fold on the wire format (LineFolder).
+    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them.
+    const firstDdl = plan.ddl[0]?.position;
+    const checkpointed = opts.noCheckpoint
+      ? new Map()
+      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, firstDdl, fold.snapshotTables());
+    fold.startFromCheckpoints(checkpointed, topics.checkpoints);
     const layout = await changePartitions(kafka, topics.changes);
     const needed = new Set<number>();
     if (opts.tables) for (const key of plan.lineageKeys) needed.add(partitionFor(key, layout.count));
     else for (let p = 0; p < layout.count; p++) needed.add(p);
+    // A partition whose restored tables all start from checkpoints is read from their bound offsets.
+    const from = new Map<number, bigint>();
+    if (opts.tables && checkpointed.size) {
+      for (const p of needed) {
+        const keys = [...plan.lineageKeys].filter((k) => partitionFor(k, layout.count) === p);
+        const bases = [...checkpointed].filter(([id]) => keys.includes(`${fromTableId(id).database}.${fromTableId(id).table}`)).map(([, b]) => b);
+        const offsets = bases.map((b) => b.startOffsets.get(p));
+        if (bases.length === keys.length && offsets.every((o) => o !== undefined)) from.set(p, offsets.reduce((a, b) => (b! < a! ? b : a))!);
+      }
+    }
     const totalRecords = [...needed].reduce((n, p) => n + (layout.sizes.get(p) ?? 0), 0);
     let recordsSeen = 0;
     const readStarted = Date.now();
     await readPartitions(kafka, topics.changes, {
       partitions: [...needed],
+      from,
       onMessages: async (p, msgs) => {
         recordsSeen += msgs.length;
         opts.onProgress?.(recordsSeen, totalRecords);

@@ -18,6 +18,7 @@ import { comparePositions, withinCut } from '../core/position.js';
 import { PitrError } from '../core/errors.js';
 import { formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
 import type { Connection } from '../core/mysql-conn.js';
+import type { CheckpointBase } from './checkpoint-base.js';
 
 /** One table's fold of the first segment. */
 interface InitialFold {
@@ -50,6 +51,8 @@ export interface SegmentFoldOptions {
 
 export class SegmentFold {
   private readonly tables = new Map<string, TableFold>();
+  /** Tables that start from a checkpoint: their snapshot rows and changes up to it are skipped. */
+  private checkpointed = new Map<string, CheckpointBase>();
   private readonly infoAtSnapshot = new Map<string, TableInfo>();
   private readonly renderer = new LineRenderer();
   /** Folded lines held in memory before they spill (30% of the budget: the estimate runs low, V8 keeps garbage). */
@@ -84,6 +87,20 @@ export class SegmentFold {
       if (!this.wanted(def.database, def.table)) continue;
       const info = await describeTable(conn, this.o.scratchFor(def.database), def.table);
       if (info) this.infoAtSnapshot.set(tableId(def.database, def.table), info);
+    }
+  }
+
+  /** The snapshot definitions of the restored tables that the fold knows keys for (checkpoint candidates). */
+  snapshotTables(): { database: string; table: string }[] {
+    return this.o.plan.snapshot.begin.tables.filter((d) => this.infoAtSnapshot.has(tableId(d.database, d.table)));
+  }
+
+  /** Folds each checkpoint's rows as the table's base (instead of its snapshot rows). */
+  startFromCheckpoints(bases: Map<string, CheckpointBase>, topic: string): void {
+    this.checkpointed = bases;
+    for (const [id, base] of bases) {
+      const s = this.tableFold(id);
+      for (const v of base.rows) this.changesRead += this.foldInitial(s.initial!, v, v.buf, `${topic}/0 (checkpoint ${base.checkpointId})`);
     }
   }
 
@@ -136,7 +153,7 @@ export class SegmentFold {
           this.spoolFor(this.tableFold(tableId(v.database, v.table)), later).push(m.value, where);
           continue;
         }
-        if (v.snapshotId !== snapshot.id || !this.wanted(v.database, v.table)) continue;
+        if (v.snapshotId !== snapshot.id || !this.wanted(v.database, v.table) || this.checkpointed.has(tableId(v.database, v.table))) continue;
         const s = this.tableFold(tableId(v.database, v.table));
         if (!s.initial) throw new PitrError(`snapshot rows for ${v.database}.${v.table} but no definition in the snapshot`);
         this.changesRead += this.foldInitial(s.initial, v, m.value, where);
@@ -151,6 +168,8 @@ export class SegmentFold {
         break;
       }
       if (!this.wanted(v.database, v.table)) continue;
+      const base = this.checkpointed.get(tableId(v.database, v.table));
+      if (base && comparePositions(pos, base.position) <= 0) continue; // in the checkpoint's rows
       const s = this.tableFold(tableId(v.database, v.table));
       const seg = segmentOf(plan.ddl, pos);
       this.changesRead += v.ops.length;

@@ -27,6 +27,8 @@ export interface KafkaCredentials {
   custodian: KafkaUser;
   capture: KafkaUser;
   reader: KafkaUser;
+  /** Writes checkpoints (absent in stacks created before checkpoints existed). */
+  checkpointer?: KafkaUser;
   /** Internal super user for the controller and inter-broker listeners (PLAIN; SCRAM cannot serve the controller). */
   admin: KafkaUser;
 }
@@ -127,7 +129,7 @@ export class KafkaCluster {
     return {
       brokers: this.brokers(),
       mechanism: 'scram-sha-256',
-      users: { custodian: { ...c.custodian }, capture: { ...c.capture }, reader: { ...c.reader } },
+      users: principalUsers(c),
     };
   }
 
@@ -229,7 +231,7 @@ export class KafkaCluster {
    */
   async format(): Promise<void> {
     const c = this.opts.credentials;
-    const scramArgs = [c.custodian, c.capture, c.reader].flatMap((u) => [
+    const scramArgs = [c.custodian, c.capture, c.reader, ...(c.checkpointer ? [c.checkpointer] : [])].flatMap((u) => [
       '--add-scram',
       `SCRAM-SHA-256=[name=${u.username},password=${u.password}]`,
     ]);
@@ -369,4 +371,11 @@ export class KafkaCluster {
     );
     for (const n of this.opts.nodes) rmSync(this.pidFile(n.nodeId), { force: true });
   }
+}
+
+/** The client principals' credentials as pitr commands take them (the internal admin left out). */
+export function principalUsers(c: KafkaCredentials): KafkaSettings['users'] {
+  const users: KafkaSettings['users'] = { custodian: { ...c.custodian }, capture: { ...c.capture }, reader: { ...c.reader } };
+  if (c.checkpointer) users.checkpointer = { ...c.checkpointer };
+  return users;
 }

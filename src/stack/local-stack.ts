@@ -8,7 +8,7 @@ import { logger } from '../core/logger.js';
 import type { StackInfo } from '../core/settings.js';
 import { provisionLog } from '../log/provision.js';
 import { isPortFree, pickFreePorts } from './free-ports.js';
-import { KafkaCluster, newClusterId, newPassword, type KafkaCredentials, type KafkaNodePorts, type KafkaNodeStatus } from './kafka-cluster.js';
+import { KafkaCluster, newClusterId, newPassword, principalUsers, type KafkaCredentials, type KafkaNodePorts, type KafkaNodeStatus } from './kafka-cluster.js';
 import { ensureKafkaRuntime } from './kafka-jars.js';
 import { MariaDbInstance, findMariaDbBinaries } from './mariadb-instance.js';
 import { isOurProcess, sleep } from './process-control.js';
@@ -181,7 +181,7 @@ function stackInfo(state: StackState): StackInfo {
     kafka: {
       brokers: state.kafka.nodes.map((n) => `127.0.0.1:${n.clientPort}`),
       mechanism: 'scram-sha-256',
-      users: { custodian: { ...c.custodian }, capture: { ...c.capture }, reader: { ...c.reader } },
+      users: principalUsers(c),
     },
   };
 }
@@ -204,6 +204,7 @@ async function newState(kafkaNodes: number): Promise<StackState> {
         custodian: { username: 'custodian', password: newPassword() },
         capture: { username: 'capture', password: newPassword() },
         reader: { username: 'reader', password: newPassword() },
+        checkpointer: { username: 'checkpointer', password: newPassword() },
         admin: { username: 'admin', password: newPassword() },
       },
     },

@@ -162,7 +162,8 @@ describe('untouched log and anchors', () => {
     expect(v.ok).toBe(true);
     const text = await cli(['verify', '--source-id', sourceId]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/verified: \d+ records in 4 partitions, every chain intact/);
+    // 3 changes partitions, meta and checkpoints.
+    expect(text.stdout).toMatch(/verified: \d+ records in 5 partitions, every chain intact/);
     // Every record carries a chain link, numbered from 0 per partition.
     const msgs = await readAll(logTopics(sourceId).changes);
     expect(msgs.length).toBeGreaterThan(PARTITIONS);
@@ -267,6 +268,25 @@ describe('untouched log and anchors', () => {
       await producer.disconnect();
     }
     // Positive control: the same reader reads the same topic (verify just did, as the reader).
+    expect((await verify(sourceId)).ok).toBe(true);
+  });
+
+  it('keeps the writers in their lanes: checkpointer cannot write changes or meta, capture cannot write checkpoints', async () => {
+    const t = logTopics(sourceId);
+    const refused = async (principal: 'capture' | 'checkpointer', topic: string) => {
+      const producer = kafkaClient(info.kafka, principal, { clientId: `sec-test-${principal}-lane`, quiet: true, retries: 0 }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+      await producer.connect();
+      try {
+        const err = await producer.send({ topic, acks: -1, messages: [{ key: 'x', value: `${principal}-write` }] }).then(() => undefined, (e: unknown) => e);
+        expect(err, `${principal} could write ${topic}`).toBeDefined();
+        expect(JSON.stringify(err, Object.getOwnPropertyNames(err)) + String(err)).toMatch(/TOPIC_AUTHORIZATION_FAILED|not authorized/i);
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    await refused('checkpointer', t.changes);
+    await refused('checkpointer', t.meta);
+    await refused('capture', t.checkpoints);
     expect((await verify(sourceId)).ok).toBe(true);
   });
 });

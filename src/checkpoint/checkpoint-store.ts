@@ -1,0 +1,244 @@
+// Reading checkpoints and what they are derived from: manifests on the checkpoints topic, a table's checkpoint
+// rows by their offsets, the meta topic with the offset of each TxnIndex, the chain link just before an
+// offset, and the fold of tables from their bases up to a position (shared by the checkpointer and verify).
+import type { Kafka } from 'kafkajs';
+import { readPartitions } from '../log/kafka-log.js';
+import { decodeRecord, fromPositionMsg, tableKey, toBigInt, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
+import { MetaState } from '../log/meta-state.js';
+import { parseLinkHeaders, type ChainHead } from '../log/integrity-chain.js';
+import type { LogTopics } from '../log/topics.js';
+import type { CheckpointTableMsg } from '../log/record-types.js';
+import { comparePositions, type Position } from '../core/position.js';
+import { tableId } from '../core/table-name.js';
+import { partitionFor } from '../log/partitioner.js';
+import { keyColumnsFromCreate, latestDefinition } from '../analysis/key-columns.js';
+import { ImageFold } from './image-fold.js';
+import type { StoredCheckpoint, TableBase } from './checkpoint-plan.js';
+
+/** The meta topic read whole, with where each transaction's TxnIndex is. */
+export interface IndexedMeta {
+  meta: MetaState;
+  /** Per transaction index (MetaState order): offset and chain link of the TxnIndex that lists it, and its gtid_pos. */
+  txnRecord: Array<{ offset: bigint; link: ChainHead | undefined; gtidPos: string }>;
+}
+
+export async function readIndexedMeta(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<IndexedMeta> {
+  const meta = new MetaState();
+  const txnRecord: IndexedMeta['txnRecord'] = [];
+  await readPartitions(kafka, topics.meta, {
+    partitions: [0],
+    groupPrefix,
+    onMessages: (_p, msgs) => {
+      for (const m of msgs) {
+        const rec = decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, sourceId);
+        meta.add(rec);
+        const link = parseLinkHeaders(m.headers);
+        while (txnRecord.length < meta.txnCount) {
+          txnRecord.push({ offset: m.offset, link: typeof link === 'string' ? undefined : link, gtidPos: rec.txnIndex?.gtidPos ?? '' });
+        }
+      }
+    },
+  });
+  return { meta, txnRecord };
+}
+
+/** Every checkpoint manifest on the checkpoints topic, in log order (missing topic: none). */
+export async function readCheckpoints(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<StoredCheckpoint[]> {
+  const out: StoredCheckpoint[] = [];
+  await readPartitions(kafka, topics.checkpoints, {
+    partitions: [0],
+    groupPrefix,
+    onMessages: (_p, msgs) => {
+      for (const m of msgs) {
+        if (m.key !== MANIFEST_KEY) continue;
+        const rec = decodeRecord(m.value, `${topics.checkpoints}/0@${m.offset}`, sourceId);
+        if (rec.checkpointManifest) out.push({ manifest: rec.checkpointManifest, position: fromPositionMsg(rec.checkpointManifest.position), offset: m.offset });
+      }
+    },
+  });
+  return out;
+}
+
+/** Kafka key of manifests on the checkpoints topic (row records use their table's key). */
+export const MANIFEST_KEY = 'checkpoint';
+
+/** The SnapshotRows records of one table of one checkpoint, read from the offsets its manifest names. */
+export async function readCheckpointRows(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  checkpointId: string,
+  entry: CheckpointTableMsg,
+): Promise<{ views: RowRecordView[]; offsets: bigint[] }> {
+  const views: RowRecordView[] = [];
+  const offsets: bigint[] = [];
+  if (entry.records === 0) return { views, offsets };
+  const first = toBigInt(entry.firstOffset);
+  const last = toBigInt(entry.lastOffset);
+  await readPartitions(kafka, topics.checkpoints, {
+    partitions: [0],
+    from: new Map([[0, first]]),
+    groupPrefix,
+    onMessages: (_p, msgs) => {
+      for (const m of msgs) {
+        if (m.offset > last) return false;
+        if (m.key !== tableKey(entry.database, entry.table)) continue;
+        const v = viewRowRecord(m.value, `${topics.checkpoints}/0@${m.offset}`, sourceId);
+        if (v?.kind === 'snapshotRows' && v.snapshotId === checkpointId && v.database === entry.database && v.table === entry.table) {
+          views.push(v);
+          offsets.push(m.offset);
+        }
+      }
+      return true;
+    },
+  });
+  return { views, offsets };
+}
+
+/** The chain link of the last chained record before `offset` in a partition (undefined: none). */
+export async function linkBefore(kafka: Kafka, topic: string, partition: number, offset: bigint, groupPrefix: string): Promise<ChainHead | undefined> {
+  for (let back = 8n; ; back *= 16n) {
+    const from = offset - back > 0n ? offset - back : 0n;
+    let found: ChainHead | undefined;
+    await readPartitions(kafka, topic, {
+      partitions: [partition],
+      from: new Map([[partition, from]]),
+      groupPrefix,
+      onMessages: (_p, msgs) => {
+        for (const m of msgs) {
+          if (m.offset >= offset) return false;
+          const link = parseLinkHeaders(m.headers);
+          if (typeof link !== 'string') found = link;
+        }
+        return true;
+      },
+    });
+    if (found || from === 0n) return found;
+  }
+}
+
+/** Where a checkpoint at a position is bound in one changes partition (see CheckpointManifest.Binding). */
+export interface PartitionBound {
+  nextOffset: bigint;
+  head: ChainHead | undefined;
+}
+
+/**
+ * Reads changes partitions from their start up to the first record of a transaction after `at`, handing over
+ * every committed record at or before it (snapshot rows of complete snapshots with their snapshot's position;
+ * staged chunks only with their commit marker). Returns the binding of each partition.
+ */
+export async function scanToPosition(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  meta: MetaState,
+  at: Position,
+  partitions: number[],
+  onRecord: (v: RowRecordView, commit: Position, key: string) => void,
+): Promise<Map<number, PartitionBound>> {
+  const bounds = new Map<number, PartitionBound>(partitions.map((p) => [p, { nextOffset: 0n, head: undefined }]));
+  const complete = new Map(meta.snapshots.filter((s) => s.end).map((s) => [s.id, s.position]));
+  await readPartitions(kafka, topics.changes, {
+    partitions,
+    groupPrefix,
+    onMessages: (p, msgs) => {
+      const b = bounds.get(p)!;
+      for (const m of msgs) {
+        const v = viewRowRecord(m.value, `${topics.changes}/${p}@${m.offset}`, sourceId);
+        if (!v) continue;
+        let commit: Position | undefined;
+        if (v.kind === 'snapshotRows') {
+          commit = complete.get(v.snapshotId);
+          if (!commit && comparePositions(v.position, at) > 0) return false;
+        } else if (v.stagedTxn) {
+          commit = meta.staged.get(v.stagedTxn)?.position;
+        } else commit = v.position;
+        if (!commit) continue; // an abandoned staged attempt or an unfinished snapshot: never counts
+        if (comparePositions(commit, at) > 0) return false;
+        const link = parseLinkHeaders(m.headers);
+        b.nextOffset = m.offset + 1n;
+        b.head = typeof link === 'string' ? b.head : link;
+        onRecord(v, commit, m.key);
+      }
+      return true;
+    },
+  });
+  return bounds;
+}
+
+/** Key columns of db.t as defined at `at` (null: keyless, folded by full image). */
+export function keyColumnsAt(meta: MetaState, database: string, table: string, at: Position): string[] | null {
+  const def = latestDefinition(meta, database, table, at);
+  return def ? keyColumnsFromCreate(def.createSql) : null;
+}
+
+/** The changes partition of each table. */
+export function partitionsOf(tables: { database: string; table: string }[], partitionCount: number): number[] {
+  return [...new Set(tables.map((t) => partitionFor(tableKey(t.database, t.table), partitionCount)))].sort((a, b) => a - b);
+}
+
+/**
+ * Counts, per base, the row changes of its table after the base and at or before `at` (and returns the
+ * bindings of the partitions read).
+ */
+export async function countChanges(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  meta: MetaState,
+  at: Position,
+  bases: TableBase[],
+  partitionCount: number,
+): Promise<Map<string, number>> {
+  const byId = new Map(bases.map((b) => [tableId(b.database, b.table), b]));
+  const keys = new Set(bases.map((b) => tableKey(b.database, b.table)));
+  const counts = new Map<string, number>();
+  await scanToPosition(kafka, topics, sourceId, groupPrefix, meta, at, partitionsOf(bases, partitionCount), (v, commit, key) => {
+    if (v.kind !== 'change' || !keys.has(key)) return;
+    const id = tableId(v.database, v.table);
+    const b = byId.get(id);
+    if (b && comparePositions(commit, b.position) > 0) counts.set(id, (counts.get(id) ?? 0) + v.ops.length);
+  });
+  return counts;
+}
+
+/**
+ * Folds each base table from its base (snapshot rows, a checkpoint's rows given by `checkpointRows`, or empty)
+ * plus its row changes after the base up to `at`.
+ */
+export async function foldTables(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  meta: MetaState,
+  at: Position,
+  bases: TableBase[],
+  partitionCount: number,
+  checkpointRows: (b: TableBase) => Promise<RowRecordView[]>,
+): Promise<{ folds: Map<string, ImageFold>; bounds: Map<number, PartitionBound> }> {
+  const folds = new Map<string, ImageFold>();
+  const byId = new Map<string, TableBase>();
+  for (const b of bases) {
+    const id = tableId(b.database, b.table);
+    const fold = new ImageFold(keyColumnsAt(meta, b.database, b.table, at));
+    if (b.kind === 'checkpoint') for (const v of await checkpointRows(b)) fold.apply(v);
+    folds.set(id, fold);
+    byId.set(id, b);
+  }
+  const keys = new Set(bases.map((b) => tableKey(b.database, b.table)));
+  const bounds = await scanToPosition(kafka, topics, sourceId, groupPrefix, meta, at, partitionsOf(bases, partitionCount), (v, commit, key) => {
+    if (!keys.has(key)) return;
+    const id = tableId(v.database, v.table);
+    const b = byId.get(id);
+    if (!b) return;
+    if (v.kind === 'snapshotRows') {
+      if (b.kind === 'snapshot' && v.snapshotId === b.id) folds.get(id)!.apply(v);
+    } else if (comparePositions(commit, b.position) > 0) folds.get(id)!.apply(v);
+  });
+  return { folds, bounds };
+}

@@ -1,0 +1,127 @@
+// Verify of checkpoints: each one's rows must match its manifest (count, digest), its bindings must be the
+// chain links the log holds before its offsets, and each table must re-derive, from the base it names plus the
+// row changes in between, to exactly its rows. Findings name the checkpoint, the table and an offset.
+import type { Kafka } from 'kafkajs';
+import type { Finding } from '../log/integrity-chain.js';
+import { logTopics, type LogTopics } from '../log/topics.js';
+import { fromPositionMsg, toBigInt, toNumber } from '../log/record-codec.js';
+import type { CheckpointManifestMsg, CheckpointTableMsg } from '../log/record-types.js';
+import type { MetaState } from '../log/meta-state.js';
+import { comparePositions } from '../core/position.js';
+import { formatQualifiedName, tableId } from '../core/table-name.js';
+import { logger } from '../core/logger.js';
+import { ddlTouches, emptiesTable, type StoredCheckpoint, type TableBase } from './checkpoint-plan.js';
+import { foldTables, linkBefore, readCheckpointRows, readCheckpoints, readIndexedMeta } from './checkpoint-store.js';
+import { digestViews } from './image-fold.js';
+import { changePartitionCount } from './checkpointer.js';
+
+export interface CheckpointCheck {
+  checkpointId: string;
+  /** Offset of the manifest on the checkpoints topic. */
+  offset: bigint;
+  /** Tables whose image is proven (rows match the manifest and re-derive from their base). */
+  verifiedTables: string[];
+  findings: Finding[];
+}
+
+/** Checks of one checkpoint that need no fold: its rows against its manifest, its bindings against the chains. */
+export async function checkStoredCheckpoint(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  c: StoredCheckpoint,
+  tables: CheckpointTableMsg[] = c.manifest.tables,
+): Promise<Finding[]> {
+  const m = c.manifest;
+  const findings: Finding[] = [];
+  const at = (offset: bigint | undefined, message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: offset ?? c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
+  for (const b of m.bindings) {
+    const next = toBigInt(b.nextOffset);
+    const actual = await linkBefore(kafka, b.topic, b.partition, next, groupPrefix);
+    const claimed = b.hasHead ? { seq: toBigInt(b.headSeq), hash: Buffer.from(b.headHash ?? []) } : undefined;
+    const same = actual === undefined ? claimed === undefined : claimed !== undefined && actual.seq === claimed.seq && actual.hash.equals(claimed.hash);
+    if (!same) findings.push(at(undefined, `bound to ${b.topic}/${b.partition} before offset ${next} at chain link ${claimed ? `seq ${claimed.seq}` : '(none)'}, the log holds ${actual ? `seq ${actual.seq}` : 'no chained record'} there`));
+  }
+  for (const t of tables) {
+    const { views, offsets } = await readCheckpointRows(kafka, topics, sourceId, groupPrefix, m.checkpointId, t);
+    const got = digestViews(views);
+    const name = formatQualifiedName(t.database, t.table);
+    if (views.length !== t.records) findings.push(at(offsets[0], `table ${name} has ${views.length} row records at offsets ${toBigInt(t.firstOffset)}..${toBigInt(t.lastOffset)}, its manifest says ${t.records}`));
+    else if (got.rows !== toNumber(t.rows) || !got.digest.equals(Buffer.from(t.digest))) {
+      findings.push(at(offsets[0], `the rows of table ${name} (${got.rows}) do not match its manifest (${toNumber(t.rows)} rows, digest ${Buffer.from(t.digest).toString('hex').slice(0, 16)}...): altered or forged`));
+    }
+  }
+  return findings;
+}
+
+/** Re-derives every checkpoint of the log in order; a table whose base failed cannot be proven either. */
+export async function verifyCheckpoints(kafka: Kafka, sourceId: string, groupPrefix = 'pitr-verify'): Promise<CheckpointCheck[]> {
+  const topics = logTopics(sourceId);
+  const log = logger().child({ component: 'verify' });
+  const stored = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
+  if (!stored.length) return [];
+  const { meta } = await readIndexedMeta(kafka, topics, sourceId, groupPrefix);
+  const partitionCount = await changePartitionCount(kafka, topics);
+  const proven = new Map<string, Map<string, CheckpointTableMsg>>();
+  const out: CheckpointCheck[] = [];
+  for (const c of stored) {
+    const m = c.manifest;
+    const check: CheckpointCheck = { checkpointId: m.checkpointId, offset: c.offset, verifiedTables: [], findings: await checkStoredCheckpoint(kafka, topics, sourceId, groupPrefix, c) };
+    const at = (message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
+    const bases: TableBase[] = [];
+    for (const t of m.tables) {
+      const base = baseOf(meta, proven, m, t);
+      if (typeof base === 'string') check.findings.push(at(`table ${formatQualifiedName(t.database, t.table)}: ${base}`));
+      else bases.push(base);
+    }
+    if (bases.length) {
+      const loadRows = async (b: TableBase) => (await readCheckpointRows(kafka, topics, sourceId, groupPrefix, b.id, b.entry!)).views;
+      const { folds, bounds } = await foldTables(kafka, topics, sourceId, groupPrefix, meta, c.position, bases, partitionCount, loadRows);
+      for (const b of m.bindings) {
+        const bound = b.topic === topics.changes ? bounds.get(b.partition) : undefined;
+        if (bound && bound.nextOffset !== toBigInt(b.nextOffset)) {
+          check.findings.push(at(`bound to ${b.topic}/${b.partition} at offset ${toBigInt(b.nextOffset)}, but the transactions up to its position end at offset ${bound.nextOffset}`));
+        }
+      }
+      for (const b of bases) {
+        const t = m.tables.find((x) => x.database === b.database && x.table === b.table)!;
+        const got = folds.get(tableId(b.database, b.table))!.summary();
+        const name = formatQualifiedName(b.database, b.table);
+        if (got.rows !== toNumber(t.rows) || !got.digest.equals(Buffer.from(t.digest))) {
+          check.findings.push(at(`table ${name} does not re-derive from its base (${b.kind} ${b.id || ''}) and the changes since: ${got.rows} rows derived, the checkpoint holds ${toNumber(t.rows)}${got.rows === toNumber(t.rows) ? ' with another digest' : ''}`));
+        } else if (!check.findings.some((f) => f.message.includes(`table ${name} `))) check.verifiedTables.push(name);
+      }
+    }
+    if (!check.findings.length) proven.set(m.checkpointId, new Map(m.tables.map((t) => [tableId(t.database, t.table), t])));
+    log.debug({ checkpoint: m.checkpointId, tables: m.tables.length, findings: check.findings.length }, 'checkpoint verified');
+    out.push(check);
+  }
+  return out;
+}
+
+/** The base a manifest table names, if the log holds it and nothing since reshaped the table; else why not. */
+function baseOf(meta: MetaState, proven: Map<string, Map<string, CheckpointTableMsg>>, m: CheckpointManifestMsg, t: CheckpointTableMsg): TableBase | string {
+  const position = fromPositionMsg(t.basePosition);
+  const at = fromPositionMsg(m.position);
+  const base: TableBase = { database: t.database, table: t.table, kind: t.baseKind as TableBase['kind'], id: t.baseId, position };
+  if (comparePositions(position, at) > 0) return 'its base lies after the checkpoint';
+  if (t.baseKind === 'snapshot') {
+    const s = meta.snapshots.find((x) => x.id === t.baseId && x.end);
+    if (!s || comparePositions(s.position, position) !== 0 || !s.begin.tables.some((x) => x.database === t.database && x.table === t.table)) {
+      return `its base snapshot ${t.baseId} is not a complete snapshot of the table at that position`;
+    }
+  } else if (t.baseKind === 'checkpoint') {
+    const prev = proven.get(t.baseId)?.get(tableId(t.database, t.table));
+    if (!prev) return `its base checkpoint ${t.baseId} is not a verified checkpoint of the table`;
+    base.entry = prev;
+  } else if (t.baseKind === 'ddl') {
+    const d = meta.ddl.find((x) => comparePositions(x.position, position) === 0);
+    if (!d || !emptiesTable(d.ddl.statement, d.ddl.defaultDatabase, t.database, t.table)) return 'its base is no CREATE TABLE or TRUNCATE of the table';
+  } else return `its base kind "${t.baseKind}" is unknown`;
+  const touching = meta.ddl.find(
+    (d) => comparePositions(d.position, position) > 0 && comparePositions(d.position, at) <= 0 && ddlTouches(d.ddl.statement, d.ddl.defaultDatabase, t.database, t.table),
+  );
+  if (touching) return `DDL between its base and the checkpoint touches the table ("${touching.ddl.statement.slice(0, 60)}")`;
+  return base;
+}
