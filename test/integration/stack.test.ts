@@ -83,7 +83,7 @@ describe('local stack', () => {
     expect(info.source).toMatch(/^mysql:\/\/root:@127\.0\.0\.1:\d+$/);
     expect(info.target).toMatch(/^mysql:\/\/root:@127\.0\.0\.1:\d+$/);
     expect(info.kafka.mechanism).toBe('scram-sha-256');
-    expect(Object.keys(info.kafka.users).sort()).toEqual(['capture', 'custodian', 'reader']);
+    expect(Object.keys(info.kafka.users).sort()).toEqual(['capture', 'checkpointer', 'custodian', 'reader']);
   });
 
   it('runs a source with a full row-based binlog', async () => {
@@ -155,8 +155,8 @@ describe('local stack', () => {
     };
     const r = await pitr(['log', 'provision', '--source-id', id, '--partitions', '3', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).created).toHaveLength(2);
     const topics = logTopics(id);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).created.sort()).toEqual([topics.changes, topics.checkpoints, topics.meta].sort());
     for (const t of [topics.changes, topics.meta]) expect(await checkTopicConfig(captureAdmin, t)).toEqual([]);
     const md = await custodian.fetchTopicMetadata({ topics: [topics.changes] });
     expect(md.topics[0]!.partitions).toHaveLength(3);
@@ -167,7 +167,7 @@ describe('local stack', () => {
     await p.connect();
     await p.send({ topic: topics.changes, messages: [{ partition: 0, key: 'k', value: 'v' }] });
     await p.disconnect();
-    for (const t of [topics.changes, topics.meta]) await custodian.deleteTopics({ topics: [t] }).catch(() => undefined);
+    for (const t of [topics.changes, topics.meta, topics.checkpoints]) await custodian.deleteTopics({ topics: [t] }).catch(() => undefined);
   });
 
   it('lets capture append, plainly and in a transaction', async () => {
