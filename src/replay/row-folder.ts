@@ -1,7 +1,7 @@
 // Folds row changes into the net effect on a table, relative to what is already loaded in it:
 // by key for tables with a primary (or non-null unique) key, by full image for keyless tables
 // (duplicates kept). Pure.
-import { Op, type RowChangeMsg, type Value } from '../log/record-types.js';
+import { Op, type RecordMsg, type RowChangeMsg, type Value } from '../log/record-types.js';
 import { valuesKey, type LineRenderer } from './sql-values.js';
 import type { RowRecordView } from '../log/record-codec.js';
 import { LineSpill } from './line-spill.js';
@@ -95,6 +95,12 @@ export class RowFolder {
       default:
         throw new Error(`unknown row operation ${c.op}`);
     }
+  }
+
+  /** Folds a decoded record: its snapshot rows as inserts, or its row changes. */
+  applyRecord(rec: RecordMsg): void {
+    if (rec.snapshotRows) for (const row of rec.snapshotRows.rows) this.insert(rec.snapshotRows.columns, row.values);
+    else for (const ch of rec.change!.changes) this.apply(rec.change!.columns, ch);
   }
 
   get size(): number {

@@ -127,10 +127,7 @@ export class SegmentFold {
 
   private foldInitial(f: InitialFold, v: RowRecordView, buf: Buffer, where: string): number {
     if (f.lines) return foldView(f.lines, v, this.renderer);
-    const rec = decodeRecord(buf, where, this.o.sourceId);
-    const columns = rec.change?.columns ?? rec.snapshotRows!.columns;
-    if (rec.snapshotRows) for (const row of rec.snapshotRows.rows) f.rows!.insert(columns, row.values);
-    else for (const ch of rec.change!.changes) f.rows!.apply(columns, ch);
+    f.rows!.applyRecord(decodeRecord(buf, where, this.o.sourceId));
     return v.ops.length;
   }
 
@@ -283,11 +280,7 @@ export class SegmentFold {
       return;
     }
     const folder = new RowFolder(null, hasRows);
-    for (const { buf, where } of spool.records()) {
-      const rec = decodeRecord(buf, where, this.o.sourceId);
-      if (rec.snapshotRows) for (const row of rec.snapshotRows.rows) folder.insert(rec.snapshotRows.columns, row.values);
-      else for (const ch of rec.change!.changes) folder.apply(rec.change!.columns, ch);
-    }
+    for (const { buf, where } of spool.records()) folder.applyRecord(decodeRecord(buf, where, this.o.sourceId));
     await applyFold(conn, db, table, info, folder.result());
   }
 
