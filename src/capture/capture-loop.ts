@@ -20,6 +20,7 @@ import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-c
 import { RECORD_VERSION, type RecordMsg } from '../log/record-types.js';
 import { readMeta } from '../log/meta-reader.js';
 import type { MetaState } from '../log/meta-state.js';
+import { SpanSet } from '../log/table-index.js';
 import { stagedChunkMessages, txnIndexMessage, txnMessages, type IndexedTxn, type ResumePoint } from '../log/txn-records.js';
 import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -124,6 +125,8 @@ interface PendingTxn extends IndexedTxn {
   rowCount: number;
   bytes: number;
   msgs: OutMessage[];
+  /** A staged transaction's earlier chunks' spans (filled as they are appended): part of its TxnIndex's table index. */
+  stagedSpans?: SpanSet;
 }
 interface PendingChunk {
   kind: 'chunk';
@@ -202,6 +205,8 @@ class CaptureSession {
   private pending: PendingItem[] = [];
   /** Records written so far per staged transaction in progress (its commit marker counts them). */
   private readonly stagedRecords = new Map<string, number>();
+  /** Where each staged transaction in progress's chunks landed (its commit marker indexes them). */
+  private readonly stagedSpans = new Map<string, SpanSet>();
   /** A chunk's write failed with an unknown outcome: read the transaction again under a new staged id. */
   private abandonStaged = false;
   private readonly kafkaBackoff = new Backoff();
@@ -326,9 +331,9 @@ class CaptureSession {
     await this.appender.loadChainHeads([this.topics.changes, this.topics.meta]);
   }
 
-  private async append(messages: OutMessage[]): Promise<void> {
+  private async append(messages: OutMessage[], trailer?: (offsets: bigint[]) => OutMessage[]): Promise<bigint[]> {
     try {
-      await this.appender.appendAtomically(messages);
+      return await this.appender.appendAtomically(messages, trailer);
     } catch (err) {
       if (err instanceof ProducerFencedError) {
         throw new ProducerFencedError(`another capture process for source "${this.opts.sourceId}" took over the log; this one stops.`, { cause: err });
@@ -387,7 +392,7 @@ class CaptureSession {
     const end = coverageEndRecord(removed, resume, previousFilter, spec);
     await this.append([
       { topic: this.topics.meta, partition: 0, key: META_KEY, value: this.wrap({ coverageEnd: end }) },
-      txnIndexMessage(this.batchContext(), [], resume, { epoch: this.epoch, sourceServer: this.server, tableFilter: spec }),
+      txnIndexMessage(this.batchContext(), [], resume, { epoch: this.epoch, sourceServer: this.server, tableFilter: spec }, []),
     ]);
     this.result.narrowedTables = removed.map((t) => describeTables([t]));
     this.result.narrowedAfter = resume.time;
@@ -406,8 +411,10 @@ class CaptureSession {
     // a crash in between leaves an incomplete snapshot that readers ignore and the next start redoes.
     let batch: OutMessage[] = [];
     let batchBytes = 0;
+    // The snapshot rows' table index, written with SnapshotEnd.
+    const spans = new SpanSet();
     const flushBatch = async () => {
-      if (batch.length) await this.append(batch);
+      if (batch.length) spans.addAppended(batch, await this.append(batch), topics.changes);
       batch = [];
       batchBytes = 0;
     };
@@ -445,7 +452,9 @@ class CaptureSession {
             topic: topics.meta,
             partition: 0,
             key: META_KEY,
-            value: this.wrap({ snapshotEnd: { snapshotId, position: toPositionMsg(snapPos), tables: counts.map((c) => ({ ...c })) } }),
+            value: this.wrap({
+              snapshotEnd: { snapshotId, position: toPositionMsg(snapPos), tables: counts.map((c) => ({ ...c })), spans: spans.toMessages(), indexed: spans.complete },
+            }),
           },
         ]);
       },
@@ -537,7 +546,14 @@ class CaptureSession {
     return {
       kind: 'txn', gtid: txn.gtid, position: txn.position, commitTime: txn.commitTime, staged,
       binlogFile: txn.binlogFile, rowCount: txn.rowCount, bytes: encodedBytes(msgs), msgs,
+      stagedSpans: txn.staged ? this.stagedSpanSet(txn.staged.id) : undefined,
     };
+  }
+
+  private stagedSpanSet(id: string): SpanSet {
+    let set = this.stagedSpans.get(id);
+    if (!set) this.stagedSpans.set(id, (set = new SpanSet()));
+    return set;
   }
 
   private enqueue(item: PendingItem): void {
@@ -589,6 +605,7 @@ class CaptureSession {
     this.pendingRows = 0;
     this.pendingBytes = 0;
     this.stagedRecords.clear();
+    this.stagedSpans.clear();
   }
 
   /**
@@ -718,8 +735,18 @@ class CaptureSession {
       if (heartbeatTime !== undefined && heartbeatTime > next.time) next = { ...next, time: heartbeatTime };
       try {
         const source = { epoch: this.epoch, sourceServer: this.server, tableFilter: this.opts.tableFilterSpec ?? '' };
-        const msgs = [...txns.flatMap((t) => t.msgs), txnIndexMessage(this.batchContext(), txns, next, source)];
-        await this.append(msgs);
+        const data = txns.flatMap((t) => t.msgs);
+        // The TxnIndex goes out after the batch's records, in the same Kafka transaction, listing their offsets.
+        const indexOf = (offsets: bigint[]): OutMessage => {
+          const spans = new SpanSet().addAppended(data, offsets, this.topics.changes);
+          for (const t of txns) if (t.stagedSpans) spans.addAll(t.stagedSpans);
+          return txnIndexMessage(this.batchContext(), txns, next, source, spans.toMessages());
+        };
+        const msgs = data.length ? data : [indexOf([])];
+        let indexMsg: OutMessage | undefined;
+        await this.append(msgs, data.length ? (offsets) => [(indexMsg = indexOf(offsets))] : undefined);
+        if (indexMsg) msgs.push(indexMsg);
+        for (const t of txns) if (t.staged) this.stagedSpans.delete(t.staged.id);
         this.logRecovered();
         // Metrics count rows as they reach the log (a staged transaction's chunks counted theirs).
         const written = txns.reduce((n, t) => n + t.rowCount, 0);
@@ -747,7 +774,12 @@ class CaptureSession {
     const chunks = this.pending.slice(0, count) as PendingChunk[];
     const msgs = chunks.flatMap((c) => c.msgs);
     try {
-      await this.append(msgs);
+      const offsets = await this.append(msgs);
+      let k = 0;
+      for (const c of chunks) {
+        this.stagedSpanSet(c.stagedId).addAppended(c.msgs, offsets.slice(k, k + c.msgs.length), this.topics.changes);
+        k += c.msgs.length;
+      }
     } catch (err) {
       await this.onAppendFailed(err);
       await this.reconnectLog();

@@ -28,6 +28,8 @@ interface RestoreFlags extends ConnectionFlags {
   cleanup?: boolean;
   /** false with --no-checkpoint. */
   checkpoint?: boolean;
+  /** false with --no-index. */
+  index?: boolean;
 }
 
 /**
@@ -89,6 +91,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--memory-budget <size>', 'memory for folded rows and buffered records, e.g. 512m, 2g (default 1g; larger tables load in batches)')
     .option('--replace', 'replace tables that already exist in the target')
     .option('--no-checkpoint', 'read from the snapshot at the log\'s start instead of the newest checkpoint within the cut')
+    .option('--no-index', 'read the restored tables\' whole partitions instead of only the offsets the log\'s table index lists')
     .option('--target <url>', 'target server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
@@ -131,6 +134,7 @@ export function registerRestoreCommand(program: Command): void {
         replace: opts.replace,
         memoryBudget: opts.memoryBudget ? parseByteSize(opts.memoryBudget) : undefined,
         noCheckpoint: opts.checkpoint === false,
+        noIndex: opts.index === false,
         onProgress: (done, total) => progress.update(done, total),
       })
         .catch(async (err: unknown) => {
@@ -149,7 +153,7 @@ export function registerRestoreCommand(program: Command): void {
       if (opts.json) {
         const c = res.cutReport;
         process.stdout.write(
-          JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, included: c.included, firstExcluded: c.firstExcluded, seconds: res.seconds }) + '\n',
+          JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, included: c.included, firstExcluded: c.firstExcluded, seconds: res.seconds, recordsRead: res.recordsRead, indexed: res.indexed }) + '\n',
         );
       } else {
         const names = res.tables.map((t) => `${t.into} (${t.rows})`).join(', ');

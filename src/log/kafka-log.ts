@@ -10,6 +10,7 @@ const { Kafka: KafkaCtor, logLevel } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
 import { ConnectionError, PitrError, ProducerFencedError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import type { OffsetRange } from './table-index.js';
 import { linkHeaders, nextLink, parseLinkHeaders, type ChainHead, type ChainHeads } from './integrity-chain.js';
 
 // kafkajs logs to stdout by default, which would corrupt `--json` output, and it logs every retried
@@ -139,10 +140,12 @@ export class LogAppender {
 
   /**
    * Writes all messages atomically: either every one becomes visible to read_committed readers or none. Each
-   * message gets the next link of its partition's hash chain (headers pitr-seq, pitr-hash). Returns the Kafka
-   * offset of every message, in the order given.
+   * message gets the next link of its partition's hash chain (headers pitr-seq, pitr-hash). `trailer`, when
+   * given, builds more messages from the offsets the first ones got, written after them in the same Kafka
+   * transaction (capture's TxnIndex lists the offsets of its batch: the table index). Returns the Kafka offset
+   * of every message, in the order given, the trailer's after the others.
    */
-  async appendAtomically(messages: OutMessage[]): Promise<bigint[]> {
+  async appendAtomically(messages: OutMessage[], trailer?: (offsets: bigint[]) => OutMessage[]): Promise<bigint[]> {
     if (messages.length === 0) return [];
     if (!this.heads) {
       if (!this.chainTopics.length) throw new PitrError('the capture producer appends before its chain heads were loaded (loadChainHeads).');
@@ -152,57 +155,25 @@ export class LogAppender {
     const next = new Map<string, Map<number, ChainHead>>();
     const headOf = (topic: string, partition: number): ChainHead | undefined =>
       next.get(topic)?.get(partition) ?? this.heads!.get(topic)?.get(partition);
+    const link = (msgs: OutMessage[], base: number) =>
+      msgs.map((m, k) => {
+        const l = nextLink(headOf(m.topic, m.partition), m.topic, m.partition, m.key, m.value);
+        let t = next.get(m.topic);
+        if (!t) next.set(m.topic, (t = new Map()));
+        t.set(m.partition, l);
+        return { topic: m.topic, index: base + k, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(l) } };
+      });
     let tx: Transaction | undefined;
     let aborted = false;
     const offsets: bigint[] = new Array<bigint>(messages.length).fill(-1n);
     try {
-      const linked = messages.map((m, k) => {
-        const link = nextLink(headOf(m.topic, m.partition), m.topic, m.partition, m.key, m.value);
-        let t = next.get(m.topic);
-        if (!t) next.set(m.topic, (t = new Map()));
-        t.set(m.partition, link);
-        return { topic: m.topic, index: k, message: { partition: m.partition, key: m.key, value: m.value, headers: linkHeaders(link) } };
-      });
+      const linked = link(messages, 0);
       tx = await this.producer.transaction();
-      // One leader broker's partitions per request: kafkajs sends to several leaders in parallel,
-      // each first registering its partitions with the transaction coordinator, and two such
-      // AddPartitionsToTxn at once on one transaction are refused (CONCURRENT_TRANSACTIONS) and
-      // retried. Order within each partition is kept; the transaction makes them visible at once.
-      const byLeader = new Map<number, typeof linked>();
-      for (const l of linked) {
-        const leader = this.leaders.get(l.topic)?.get(l.message.partition) ?? -1;
-        let g = byLeader.get(leader);
-        if (!g) byLeader.set(leader, (g = []));
-        g.push(l);
-      }
-      // Several requests inside the one Kafka transaction: a record batch must stay under the
-      // broker's message size limit, whatever the source transaction's size. Order is kept
-      // (one request in flight).
-      for (const group of byLeader.values()) {
-        for (let i = 0; i < group.length; ) {
-          const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
-          // Message indexes per topic-partition in send order: a partition's messages in one request form
-          // one record batch, at consecutive offsets from its base offset.
-          const sent = new Map<string, number[]>();
-          let bytes = 0;
-          for (; i < group.length && (bytes === 0 || bytes + group[i]!.message.value.length <= SEND_BYTES); i++) {
-            const { topic, message, index } = group[i]!;
-            let list = byTopic.get(topic);
-            if (!list) byTopic.set(topic, (list = []));
-            list.push(message);
-            const tp = `${topic}\u0000${message.partition}`;
-            let idx = sent.get(tp);
-            if (!idx) sent.set(tp, (idx = []));
-            idx.push(index);
-            bytes += message.value.length + message.key.length + 64;
-          }
-          const meta = await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
-          for (const r of meta) {
-            const idx = sent.get(`${r.topicName}\u0000${r.partition}`) ?? [];
-            const base = r.baseOffset === undefined ? -1n : BigInt(r.baseOffset);
-            idx.forEach((k, j) => (offsets[k] = base < 0n ? -1n : base + BigInt(j)));
-          }
-        }
+      await this.sendLinked(tx, linked, offsets);
+      if (trailer) {
+        const more = trailer(offsets.slice());
+        offsets.push(...more.map(() => -1n));
+        await this.sendLinked(tx, link(more, messages.length), offsets);
       }
       await tx.commit();
     } catch (err) {
@@ -216,9 +187,57 @@ export class LogAppender {
     for (const [topic, parts] of next) {
       let t = this.heads.get(topic);
       if (!t) this.heads.set(topic, (t = new Map()));
-      for (const [p, link] of parts) t.set(p, link);
+      for (const [p, l] of parts) t.set(p, l);
     }
     return offsets;
+  }
+
+  /** Sends linked messages within `tx`, recording each one's offset at its index. */
+  private async sendLinked(
+    tx: Transaction,
+    linked: { topic: string; index: number; message: { partition: number; key: string; value: Buffer; headers: Record<string, Buffer> } }[],
+    offsets: bigint[],
+  ): Promise<void> {
+    // One leader broker's partitions per request: kafkajs sends to several leaders in parallel,
+    // each first registering its partitions with the transaction coordinator, and two such
+    // AddPartitionsToTxn at once on one transaction are refused (CONCURRENT_TRANSACTIONS) and
+    // retried. Order within each partition is kept; the transaction makes them visible at once.
+    const byLeader = new Map<number, typeof linked>();
+    for (const l of linked) {
+      const leader = this.leaders.get(l.topic)?.get(l.message.partition) ?? -1;
+      let g = byLeader.get(leader);
+      if (!g) byLeader.set(leader, (g = []));
+      g.push(l);
+    }
+    // Several requests inside the one Kafka transaction: a record batch must stay under the
+    // broker's message size limit, whatever the source transaction's size. Order is kept
+    // (one request in flight).
+    for (const group of byLeader.values()) {
+      for (let i = 0; i < group.length; ) {
+        const byTopic = new Map<string, (typeof linked)[number]['message'][]>();
+        // Message indexes per topic-partition in send order: a partition's messages in one request form
+        // one record batch, at consecutive offsets from its base offset.
+        const sent = new Map<string, number[]>();
+        let bytes = 0;
+        for (; i < group.length && (bytes === 0 || bytes + group[i]!.message.value.length <= SEND_BYTES); i++) {
+          const { topic, message, index } = group[i]!;
+          let list = byTopic.get(topic);
+          if (!list) byTopic.set(topic, (list = []));
+          list.push(message);
+          const tp = `${topic}\u0000${message.partition}`;
+          let idx = sent.get(tp);
+          if (!idx) sent.set(tp, (idx = []));
+          idx.push(index);
+          bytes += message.value.length + message.key.length + 64;
+        }
+        const meta = await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+        for (const r of meta) {
+          const idx = sent.get(`${r.topicName}\u0000${r.partition}`) ?? [];
+          const base = r.baseOffset === undefined ? -1n : BigInt(r.baseOffset);
+          idx.forEach((k, j) => (offsets[k] = base < 0n ? -1n : base + BigInt(j)));
+        }
+      }
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -331,6 +350,11 @@ export async function readPartitions(
   opts: {
     partitions: number[];
     from?: Map<number, bigint>;
+    /**
+     * Only these offset ranges of each partition (the table index): the reader seeks from one range to the
+     * next; a partition of `partitions` without ranges is not read. Messages outside the ranges are not passed on.
+     */
+    ranges?: Map<number, OffsetRange[]>;
     onMessages: (partition: number, msgs: ReadMessage[]) => Promise<boolean | void> | boolean | void;
     groupPrefix?: string;
   },
@@ -349,12 +373,24 @@ export async function readPartitions(
   }
   const pending = new Set<number>();
   const starts = new Map<number, bigint>();
+  const ranges = opts.ranges;
+  /** Per partition with ranges: the range being read. */
+  const cursor = new Map<number, number>();
   for (const p of opts.partitions) {
     const e = ends.get(p);
     if (!e) throw new PitrError(`topic ${topic} has no partition ${p}`);
-    const start = opts.from?.get(p) ?? e.low;
+    let start = opts.from?.get(p) ?? e.low;
+    if (ranges) {
+      const list = ranges.get(p);
+      if (!list?.length) continue;
+      if (list[0]!.first > start) start = list[0]!.first;
+      // Read up to the last range's end (never past the partition's end).
+      const last = list.at(-1)!.last + 1n;
+      if (last < e.high) ends.set(p, { low: e.low, high: last });
+      cursor.set(p, 0);
+    }
     starts.set(p, start > e.low ? start : e.low);
-    if ((starts.get(p) ?? 0n) < e.high) pending.add(p);
+    if ((starts.get(p) ?? 0n) < ends.get(p)!.high) pending.add(p);
   }
   if (pending.size === 0) return;
 
@@ -400,9 +436,18 @@ export async function readPartitions(
         if (!pending.has(p)) return;
         const end = ends.get(p)!.high;
         const msgs: ReadMessage[] = [];
+        const list = ranges?.get(p);
         for (const m of batch.messages as KafkaMessage[]) {
           const off = BigInt(m.offset);
           if (off >= end) break;
+          if (list) {
+            // Records between two ranges came in the same fetch: skip them.
+            let k = cursor.get(p)!;
+            while (k < list.length && off > list[k]!.last) k++;
+            cursor.set(p, k);
+            if (k === list.length) break;
+            if (off < list[k]!.first) continue;
+          }
           msgs.push({
             partition: p,
             offset: off,
@@ -427,7 +472,18 @@ export async function readPartitions(
             return;
           }
         }
-        reached(p, BigInt(batch.lastOffset()));
+        const last = BigInt(batch.lastOffset());
+        if (list) {
+          // The batch ended in a gap: fetch from the next range's start rather than through the gap.
+          let k = cursor.get(p)!;
+          while (k < list.length && last >= list[k]!.last) k++;
+          cursor.set(p, k);
+          if (k < list.length && list[k]!.first > last + 1n) {
+            consumer.seek({ topic, partition: p, offset: list[k]!.first.toString() });
+            return;
+          }
+        }
+        reached(p, last);
       },
     });
     const others = [...ends.keys()].filter((p) => !pending.has(p));

@@ -1,7 +1,7 @@
 // Folds the meta topic (snapshots, DDL, transaction index) into what capture and restore need:
 // the resume point, the coverage window, the commit-order index of transactions, the DDL history.
 // Pure: records in, state out.
-import type { CoverageEndMsg, DdlMsg, GapMsg, PositionMsg, RecordMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
+import type { CoverageEndMsg, DdlMsg, GapMsg, PositionMsg, RecordMsg, RecordSpanMsg, SnapshotBeginMsg, SnapshotEndMsg } from './record-types.js';
 import { fromPositionMsg, toBigInt, toNumber } from './record-codec.js';
 import { comparePositions, type Position } from '../core/position.js';
 import type { Gtid } from '../core/gtid.js';
@@ -48,6 +48,20 @@ export interface CoverageEndInfo {
   after: Position;
 }
 
+/** One span of the table index (see table-index.ts) with the commit range of the records it holds. */
+export interface IndexedSpan {
+  partition: number;
+  first: bigint;
+  last: bigint;
+  records: number;
+  bytes: number;
+  /** Snapshot rows: the snapshot's id. */
+  snapshotId?: string;
+  /** Row changes: first and last transaction of the TxnIndex that wrote the span. */
+  from?: Position;
+  to?: Position;
+}
+
 /** A stretch of source time every cut inside of which the log can restore. */
 export interface CoverageWindow {
   from: number;
@@ -70,6 +84,12 @@ export class MetaState {
   readonly staged = new Map<string, StagedCommit>();
   /** Tables capture stopped capturing (capture --narrow), in log order. */
   readonly coverageEnds: CoverageEndInfo[] = [];
+  /** The table index by Kafka key (db.table), in log order. */
+  readonly spans = new Map<string, IndexedSpan[]>();
+  /** Transactions listed by a TxnIndex without a complete table index (captures before the index): first and last. */
+  readonly unindexed: { from: Position; to: Position }[] = [];
+  /** Snapshots whose SnapshotEnd carries a complete table index. */
+  readonly indexedSnapshots = new Set<string>();
   resume: ResumeState | undefined;
   /** Latest source time up to which every commit is in the log. */
   coveredUntil = 0;
@@ -84,6 +104,10 @@ export class MetaState {
       const s = this.snapshots.find((x) => x.id === rec.snapshotEnd!.snapshotId);
       if (s) {
         s.end = rec.snapshotEnd;
+        if (rec.snapshotEnd.indexed) {
+          this.indexedSnapshots.add(s.id);
+          for (const sp of rec.snapshotEnd.spans ?? []) this.addSpan(sp, { snapshotId: s.id });
+        }
         // Only a complete snapshot extends what the log covers.
         this.coveredUntil = Math.max(this.coveredUntil, s.begin.time);
       }
@@ -106,6 +130,11 @@ export class MetaState {
         this.txnEpoch.push(t.epoch ?? 0);
         if (t.commitTime[i]! > this.coveredUntil) this.coveredUntil = t.commitTime[i]!;
       }
+      if (t.fileSeq.length) {
+        const range = { from: this.txnPosition(base), to: this.txnPosition(this.txnFile.length - 1) };
+        if (t.indexed) for (const sp of t.spans ?? []) this.addSpan(sp, range);
+        else this.unindexed.push(range);
+      }
       for (const st of t.staged ?? []) {
         const i = base + st.txn;
         this.staged.set(st.id, {
@@ -126,6 +155,12 @@ export class MetaState {
       };
       if (t.time > this.coveredUntil) this.coveredUntil = t.time;
     }
+  }
+
+  private addSpan(sp: RecordSpanMsg, where: Pick<IndexedSpan, 'snapshotId' | 'from' | 'to'>): void {
+    let list = this.spans.get(sp.key);
+    if (!list) this.spans.set(sp.key, (list = []));
+    list.push({ partition: sp.partition, first: toBigInt(sp.first), last: toBigInt(sp.last), records: sp.records ?? 0, bytes: toNumber(sp.bytes ?? 0), ...where });
   }
 
   get txnCount(): number {

@@ -103,6 +103,19 @@ export interface SnapshotEndMsg {
   snapshotId: string;
   position: PositionMsg;
   tables: { database: string; table: string; rows: Int64 }[];
+  /** The snapshot rows' table index (captures that write the index). */
+  spans?: RecordSpanMsg[];
+  indexed?: boolean;
+}
+
+/** Offsets of one table's records on the changes topic (the table index, see log.proto). */
+export interface RecordSpanMsg {
+  key: string;
+  partition: number;
+  first: Int64;
+  last: Int64;
+  records?: number;
+  bytes?: Int64;
 }
 
 export interface TxnIndexMsg {
@@ -121,6 +134,9 @@ export interface TxnIndexMsg {
   tableFilter?: string;
   /** Commit markers of the staged transactions among those listed. */
   staged?: StagedTxnMsg[];
+  /** The batch's table index, complete when `indexed`. */
+  spans?: RecordSpanMsg[];
+  indexed?: boolean;
 }
 
 export interface StagedTxnMsg {

@@ -3,7 +3,7 @@
 // TxnIndex on the meta topic; and the ChangeBatch records of a staged transaction's chunk. Pure.
 import type { SourceTxn, StagedChunk, TableChanges } from '../capture/transaction-builder.js';
 import { encodeRecord, tableKey, META_KEY, toPositionMsg } from './record-codec.js';
-import { RECORD_VERSION, type ChangeBatchMsg, type RowChangeMsg, type TxnIndexMsg, type Value } from './record-types.js';
+import { RECORD_VERSION, type ChangeBatchMsg, type RecordSpanMsg, type RowChangeMsg, type TxnIndexMsg, type Value } from './record-types.js';
 import type { OutMessage } from './kafka-log.js';
 import type { LogTopics } from './topics.js';
 import { partitionFor } from './partitioner.js';
@@ -130,6 +130,8 @@ export function txnIndexMessage(
   txns: IndexedTxn[],
   resume: ResumePoint,
   source: { epoch?: number; sourceServer?: string; tableFilter?: string } = {},
+  /** The batch's table index (see table-index.ts); undefined when capture could not learn every offset. */
+  spans?: RecordSpanMsg[],
 ): OutMessage {
   const index: TxnIndexMsg = {
     fileSeq: [], endPos: [], commitTime: [], domain: [], serverId: [], seq: [],
@@ -144,6 +146,10 @@ export function txnIndexMessage(
     index.domain.push(txn.gtid.domain);
     index.serverId.push(txn.gtid.serverId);
     index.seq.push(txn.gtid.seq.toString());
+  }
+  if (spans) {
+    index.spans = spans;
+    index.indexed = true;
   }
   return { topic: ctx.topics.meta, partition: 0, key: META_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: ctx.sourceId, txnIndex: index }) };
 }

@@ -100,7 +100,9 @@ export function planRestore(meta: MetaState, req: RestoreRequest): RestorePlan {
   for (const t of req.tables ?? []) {
     if (!knownTable(t.database, t.table)) throw new UsageError(`table ${formatQualifiedName(t.database, t.table)} is not in the log.`);
   }
-  if (req.database !== undefined && !snapshot.begin.tables.some((x) => x.database === req.database) && !meta.ddl.some((d) => d.ddl.statement.includes(req.database!))) {
+  const inSnapshot = (db: string) =>
+    snapshot.begin.tables.some((x) => x.database === db) || partials.some((p) => p.begin.tables.some((x) => x.database === db));
+  if (req.database !== undefined && !inSnapshot(req.database) && !meta.ddl.some((d) => d.ddl.statement.includes(req.database!))) {
     throw new UsageError(`database ${formatName(req.database)} is not in the log.`);
   }
   return {
@@ -152,4 +154,30 @@ export function tableLineage(tables: QualifiedName[], ddl: DdlEntry[]): Set<stri
     }
   }
   return ids;
+}
+
+/**
+ * The table index's spans of the records a restore reads: the snapshot rows of its snapshot and of the
+ * partial snapshots it loads, and the row changes of every transaction after the snapshot within the cut,
+ * for the Kafka keys it wants. Undefined when the log does not index all of them (a capture before the
+ * index wrote some): the restore then reads whole partitions.
+ */
+export function indexedSpans(
+  meta: MetaState,
+  plan: Pick<RestorePlan, 'snapshot' | 'partialSegment' | 'cut'>,
+  wantedKey: (key: string) => boolean,
+): { partition: number; first: bigint; last: bigint }[] | undefined {
+  const snapshots = [plan.snapshot.id, ...plan.partialSegment.keys()];
+  if (!snapshots.every((id) => meta.indexedSnapshots.has(id))) return undefined;
+  const after = plan.snapshot.position;
+  const needed = (r: { from: Position; to: Position }) => comparePositions(r.to, after) > 0 && withinCut(r.from, plan.cut);
+  if (meta.unindexed.some(needed)) return undefined;
+  const out: { partition: number; first: bigint; last: bigint }[] = [];
+  for (const [key, spans] of meta.spans) {
+    if (!wantedKey(key)) continue;
+    for (const s of spans) {
+      if (s.snapshotId !== undefined ? snapshots.includes(s.snapshotId) : needed({ from: s.from!, to: s.to! })) out.push(s);
+    }
+  }
+  return out;
 }

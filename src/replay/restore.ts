@@ -9,7 +9,8 @@ import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import { refuseUncovered } from '../log/table-coverage.js';
 import { coverageWindow, type CutSpec } from './cut-planner.js';
-import { checkRequest, planRestore } from './restore-plan.js';
+import { checkRequest, indexedSpans, planRestore } from './restore-plan.js';
+import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js';
 import { ScratchReplay } from './scratch-replay.js';
 import { SegmentFold } from './segment-fold.js';
 import { LoadPool, defaultLoadConcurrency, openRestoreConnection } from './load-pool.js';
@@ -52,6 +53,8 @@ export interface RestoreOptions {
   onProgress?: (done: number, total: number) => void;
   /** Read from the snapshot even where a checkpoint within the cut would do (restore --no-checkpoint). */
   noCheckpoint?: boolean;
+  /** Read whole partitions even where the log's table index says where the tables' records are (restore --no-index). */
+  noIndex?: boolean;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
@@ -76,6 +79,9 @@ export interface RestoreResult {
   cutReport: CutReport;
   seconds: number;
   changesRead: number;
+  /** Changes-topic records fetched, and whether the table index chose them. */
+  recordsRead: number;
+  indexed: boolean;
 }
 
 export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
@@ -132,19 +138,26 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
         if (bases.length === keys.length && offsets.every((o) => o !== undefined)) from.set(p, offsets.reduce((a, b) => (b! < a! ? b : a))!);
       }
     }
-    const totalRecords = [...needed].reduce((n, p) => n + (layout.sizes.get(p) ?? 0), 0);
+    // The table index (where the log has one): only the offsets holding the restored tables' records.
+    const spans = opts.noIndex ? undefined : indexedSpans(meta, plan, (k) => fold.wantedKey(k));
+    const ranges = spans && readRanges(spans, from, averageRecordBytes([...meta.spans.values()].flat()));
+    if (!ranges) log.info('reading whole partitions: the log does not index every record this restore needs');
+    const totalRecords = ranges
+      ? [...ranges.values()].reduce((n, r) => n + rangeSize(r), 0)
+      : [...needed].reduce((n, p) => n + (layout.sizes.get(p) ?? 0), 0);
     let recordsSeen = 0;
     const readStarted = Date.now();
     await readPartitions(kafka, topics.changes, {
       partitions: [...needed],
       from,
+      ranges,
       onMessages: async (p, msgs) => {
         recordsSeen += msgs.length;
         opts.onProgress?.(recordsSeen, totalRecords);
         return fold.accept(topics.changes, p, msgs);
       },
     });
-    log.debug({ ms: Date.now() - readStarted, changesRead: fold.changesRead }, 'log read');
+    log.debug({ ms: Date.now() - readStarted, changesRead: fold.changesRead, records: recordsSeen, indexed: Boolean(ranges) }, 'log read');
 
     // Segment by segment: the first one's folded rows, then each DDL statement and the rows after it.
     await fold.loadInitial();
@@ -165,6 +178,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       cutReport,
       seconds: (Date.now() - started) / 1000,
       changesRead: fold.changesRead,
+      recordsRead: recordsSeen,
+      indexed: Boolean(ranges),
     };
   } catch (err) {
     // A failed restore leaves nothing it created behind, and speaks of the user's databases only.
