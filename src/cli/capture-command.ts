@@ -1,4 +1,5 @@
 // `pitr capture`: tail the source's binlog into the log (thin: parses flags, calls runCapture).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { runCapture } from '../capture/capture-loop.js';
 import { normalizeTableFilter, parseTableFilter } from '../capture/table-filter.js';
@@ -13,7 +14,7 @@ export { parseTableFilter };
 export function registerCaptureCommand(program: Command): void {
   program
     .command('capture')
-    .description('tail the source binlog into the append-only Kafka log (snapshot on first start)')
+    .description(commandSummary('capture'))
     .option('--until-caught-up', 'exit 0 once everything written to the source before start is in the log')
     .option('--tables <list>', 'only these tables: db.t,db2.*,shop_*.*,*.orders (globs * and ?; `quoted`.names; +db.* for a database created later; default: every user database)')
     .option('--narrow', 'accept a --tables filter narrower than the log\'s: the left-out tables are no longer captured, and the log records where their coverage ends')

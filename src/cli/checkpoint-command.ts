@@ -1,5 +1,6 @@
 // `pitr checkpoint`: write checkpoints of the tables that changed enough, once (--once, cron) or in a loop
 // (thin: flags, runCheckpointPass, output). Runs as the checkpointer principal.
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { DEFAULT_MIN_CHANGES, runCheckpointPass, type CheckpointPassResult } from '../checkpoint/checkpointer.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
@@ -25,7 +26,7 @@ export function parseEvery(text: string): number {
 export function registerCheckpointCommand(program: Command): void {
   program
     .command('checkpoint')
-    .description('write checkpoints (compacted table images derived from the log) of the tables that changed enough since their last one')
+    .description(commandSummary('checkpoint'))
     .option('--once', 'one pass, then exit (cron, tests)')
     .option('--every <duration>', 'time between passes when looping (30s, 10m, 6h)', '10m')
     .option('--min-changes <n>', 'row changes since a table\'s last checkpoint (or snapshot) that call for a new one', String(DEFAULT_MIN_CHANGES))

@@ -1,12 +1,13 @@
 // `pitr config check`: the effective configuration (file < PITR_* variables < flags), each value
 // with where it came from, secrets masked; fails with the key's name when the file is invalid.
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { activeConfig } from '../config/config-file.js';
 import { COMMAND_SECTIONS, maskUrl, schemaKeys } from '../config/config-schema.js';
 import { resolveConnections, type ConnectionFlags, type Explained } from './connection-settings.js';
 
 export function registerConfigCommand(program: Command): void {
-  const config = program.command('config').description('inspect the configuration: pitr config check');
+  const config = program.command('config').description(commandSummary('config'));
   config
     .command('check')
     .description('validate the configuration file and print the effective settings with secrets masked')

@@ -3,6 +3,7 @@
 // rows, then drops the database; pitr verifies the log and rebuilds the database as of the last
 // second before the attack into the recovery server, then compares every table's row count and
 // checksum with the source's own state in that second. Exit 1 if anything differs.
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { stackUp, LOCAL_SOURCE_ID } from '../stack/local-stack.js';
 import { runCapture, type CaptureResult } from '../capture/capture-loop.js';
@@ -127,7 +128,7 @@ interface TimelineEntry {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('the incident drill on the local stack: a shop under load is captured, attacked and rebuilt as of the second before the attack')
+    .description(commandSummary('demo'))
     .option('--json', 'print the timeline and the comparison as JSON (progress goes to stderr)')
     .action(async (opts: { json?: boolean }) => {
       const started = Date.now();

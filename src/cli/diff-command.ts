@@ -1,4 +1,5 @@
 // `pitr diff db.t --from T1 --to T2`: rows inserted, deleted and changed between two cuts (thin).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
@@ -17,7 +18,7 @@ export function registerDiffCommand(program: Command): void {
   program
     .command('diff')
     .argument('<db.table>', 'table to compare between two cuts')
-    .description('rows inserted, deleted and changed (with changed columns) between two cuts, by key; counts first. Reads only the table\'s partition and folds only the changes inside the window')
+    .description(commandSummary('diff'))
     .option('--from <time>', 'first cut (ISO-8601 or @epoch)')
     .option('--to <time>', 'second cut')
     .option('--limit <n>', 'list at most n rows per kind (counts stay complete)', (v) => Number(v))

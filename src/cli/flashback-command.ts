@@ -1,4 +1,5 @@
 // `pitr flashback db.t --from T1 --to T2`: undo SQL for a window, or its application (thin).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
@@ -20,9 +21,7 @@ export function registerFlashbackCommand(program: Command): void {
   program
     .command('flashback')
     .argument('<db.table>', 'table to put back')
-    .description(
-      'SQL that puts every row changed between --from and --to back to its state at --from, one transaction; rows changed again since --to are conflicts, left alone unless --force. Prints the SQL unless --execute',
-    )
+    .description(commandSummary('flashback'))
     .option('--from <time>', 'state to go back to (ISO-8601 or @epoch)')
     .option('--to <time>', 'end of the window to undo')
     .option('--execute', 'apply it in one transaction with the credentials of --execute-url or PITR_FLASHBACK_URL')

@@ -1,5 +1,6 @@
 // `pitr guard`: follow the log and rebuild the victims of destructive transactions into the
 // recovery database automatically (thin: parses flags, calls runGuard, prints reports).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { runGuard } from '../guard/guard.js';
 import { humanReport, type IncidentReport } from '../guard/incident-report.js';
@@ -34,7 +35,7 @@ const int = (what: string) => (v: string) => {
 export function registerGuardCommand(program: Command): void {
   program
     .command('guard')
-    .description('watch the log for destructive changes and rebuild each victim, as it stood just before, into the recovery database')
+    .description(commandSummary('guard'))
     .option('--into-database <name>', 'recovery database for the copies (named db__table__<gtid>)', 'pitr_recovery')
     .option('--max-rows <n>', 'a transaction deleting/updating more than N rows of a table is destructive', int('--max-rows'), DEFAULT_THRESHOLD.rows)
     .option('--max-percent <p>', '...or more than P % of the table', int('--max-percent'), DEFAULT_THRESHOLD.pct)

@@ -1,4 +1,5 @@
 // `pitr history db.t --pk V`: every version of rows of one table (thin).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime, formatEpoch } from '../core/cut-time.js';
@@ -18,9 +19,7 @@ export function registerHistoryCommand(program: Command): void {
   program
     .command('history')
     .argument('<db.table>', 'table whose rows to follow')
-    .description(
-      "every version of a row: operation, commit time, GTID, changed columns before/after. Cost: reads only the changes-topic partition that holds the table (1 of N), from the snapshot up to --to, and decodes only this table's records",
-    )
+    .description(commandSummary('history'))
     .option('--pk <value>', 'key of the row: V for a one-column key, a=1,b=x for a composite one (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--from <time>', 'list changes after this time (the row as of then is shown as the initial state)')
     .option('--to <time>', 'list changes up to this time (default: the end of the log)')

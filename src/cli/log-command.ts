@@ -1,5 +1,6 @@
 // `pitr log provision`: the custodian creates a source's log topics with history-keeping settings
 // and grants capture append-only and readers read rights (thin: flags, provisionLog, output).
+import { commandSummary } from './command-list.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { provisionLog } from '../log/provision.js';
 import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
@@ -20,7 +21,7 @@ function positive(value: string): number {
 }
 
 export function registerLogCommand(program: Command): void {
-  const log = program.command('log').description("the custodian's side of the log: provisioning topics and ACLs");
+  const log = program.command('log').description(commandSummary('log'));
   log
     .command('provision')
     .description(

@@ -1,21 +1,8 @@
 // pitr command line: registers the thin commands and turns every failure into one sentence and a
 // non-zero exit.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { registerStackCommand } from './stack-command.js';
-import { registerCaptureCommand } from './capture-command.js';
-import { registerRestoreCommand } from './restore-command.js';
-import { registerDemoCommand } from './demo-command.js';
-import { registerGuardCommand } from './guard-command.js';
-import { registerHistoryCommand } from './history-command.js';
-import { registerDiffCommand } from './diff-command.js';
-import { registerQueryCommand } from './query-command.js';
-import { registerFlashbackCommand } from './flashback-command.js';
-import { registerVerifyCommand } from './verify-command.js';
-import { registerCheckpointCommand } from './checkpoint-command.js';
-import { registerLogCommand } from './log-command.js';
-import { registerStatusCommand } from './status-command.js';
-import { registerConfigCommand } from './config-command.js';
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS, type CommandEntry } from './command-list.js';
 import { installConfig } from '../config/apply-config.js';
 import { addProgramHelp } from './help-text.js';
 import { PitrError, redact } from '../core/errors.js';
@@ -30,7 +17,27 @@ function packageVersion(): string {
   }
 }
 
-export function buildProgram(): Command {
+/**
+ * The command a command line runs (`pitr [--config F] NAME ...`, `pitr help NAME`), or undefined
+ * (top-level help, a bare `pitr`, an unknown command).
+ */
+export function selectedCommand(args: string[]): CommandEntry | undefined {
+  const byName = (n: string | undefined) => COMMANDS.find((c) => c.name === n);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--config') i++;
+    else if (a.startsWith('-')) continue;
+    else return a === 'help' ? byName(args[i + 1]) : byName(a);
+  }
+  return undefined;
+}
+
+/**
+ * The program with every command, or, given a command line, with only the command it runs loaded:
+ * the others are listed (name, arguments, summary) for the help and for suggestions, but their
+ * modules, and the drivers behind them, are never imported.
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command();
   program
     .name('pitr')
@@ -38,20 +45,15 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of pitr')
     .showSuggestionAfterError(true)
     .exitOverride();
-  registerStackCommand(program);
-  registerCaptureCommand(program);
-  registerRestoreCommand(program);
-  registerDemoCommand(program);
-  registerGuardCommand(program);
-  registerHistoryCommand(program);
-  registerDiffCommand(program);
-  registerQueryCommand(program);
-  registerFlashbackCommand(program);
-  registerVerifyCommand(program);
-  registerCheckpointCommand(program);
-  registerLogCommand(program);
-  registerStatusCommand(program);
-  registerConfigCommand(program);
+  const selected = argv && selectedCommand(argv.slice(2));
+  for (const entry of COMMANDS) {
+    if (!argv || entry === selected) (await entry.load())(program);
+    else {
+      const listed = program.command(entry.name).description(entry.summary);
+      for (const a of entry.args) listed.argument(a);
+      if (entry.options) listed.addOption(new Option('--listed-only').hideHelp());
+    }
+  }
   installConfig(program);
   addProgramHelp(program);
   return program;
@@ -65,7 +67,7 @@ export async function main(argv: string[]): Promise<void> {
       throw err;
     });
   }
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   // A bare `pitr` asks what it can do: the help, and success.
   if (argv.length <= 2) {
     program.outputHelp();

@@ -1,4 +1,5 @@
 // `pitr query --as-of T "SELECT ..."`: a read-only query over tables as they stood at T (thin).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
@@ -19,7 +20,7 @@ export function registerQueryCommand(program: Command): void {
   program
     .command('query')
     .argument('<sql>', 'one read-only statement (SELECT, WITH, SHOW, EXPLAIN)')
-    .description('run a read-only query over tables as they stood at a time: each table it names is materialized once per cut on the recovery server (LRU-bounded cache) and the query runs there in a READ ONLY transaction')
+    .description(commandSummary('query'))
     .option('--as-of <time>', 'ISO-8601 time (no offset = UTC) or @epoch')
     .option('--database <db>', 'database of unqualified table names')
     .option('--format <fmt>', 'table | tsv | json (default: table on a terminal, tsv otherwise)')

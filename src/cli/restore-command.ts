@@ -1,4 +1,5 @@
 // `pitr restore`: rebuild tables or a database as of a cut into the recovery server (thin).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { parseByteSize, runRestore } from '../replay/restore.js';
 import { startProgress } from './progress.js';
@@ -80,7 +81,7 @@ export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; befo
 export function registerRestoreCommand(program: Command): void {
   program
     .command('restore')
-    .description('rebuild tables or a whole database exactly as they stood at a cut, into the recovery server')
+    .description(commandSummary('restore'))
     .option('--table <db.t>', 'table to restore (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--database <db>', 'restore every table of this database')
     .option('--as-of <time>', 'ISO-8601 time (no offset = UTC) or @epoch; cut is truncated to the second')

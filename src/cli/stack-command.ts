@@ -1,4 +1,5 @@
 // `pitr stack up|down|status`: the command-line face of the local embedded stack (src/stack/local-stack.ts).
+import { commandSummary } from './command-list.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { StackInfo } from '../core/settings.js';
 import { runningStackInfo, stackDown, stackStatus, stackUp, type StackStatus } from '../stack/local-stack.js';
@@ -55,7 +56,7 @@ function print(text: string): void {
 export function registerStackCommand(program: Command): Command {
   const stack = program
     .command('stack')
-    .description('local embedded stack: source MariaDB (binlog on), recovery MariaDB, secured Kafka');
+    .description(commandSummary('stack'));
 
   stack
     .command('up')

@@ -1,5 +1,6 @@
 // `pitr status`: one source's capture state, lag, restorable windows, log size and last verify;
 // exits 2 when unhealthy so it serves as a health check (thin: flags, collectStatus, output).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { collectStatus } from '../ops/status-probe.js';
 import { formatStatus } from '../ops/status.js';
@@ -15,7 +16,7 @@ interface StatusFlags extends ConnectionFlags {
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description("health of capture and the log: state, lag, restorable window per table, log size, last verify (exit 2 when unhealthy)")
+    .description(commandSummary('status'))
     .option('--max-lag-seconds <s>', 'unhealthy when capture lags (or has been stopped) longer than this', (v) => Number(v), 60)
     .option('--allow-gaps', 'gaps, and tables no longer captured (capture --narrow), already recorded in the log do not make the status unhealthy')
     .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE, config file or the local stack)')

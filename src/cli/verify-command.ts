@@ -1,4 +1,5 @@
 // `pitr verify`: recompute the log's hash chains and topic settings as the reader (thin: flags, progress, output).
+import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { verifyLog, formatFinding } from '../log/log-verifier.js';
 import { kafkaClient } from '../log/kafka-log.js';
@@ -15,7 +16,7 @@ interface VerifyFlags extends ConnectionFlags {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description("recompute every partition's hash chain and check the topics' settings; exit 1 on any finding")
+    .description(commandSummary('verify'))
     .option('--anchor', 'print the chain heads as one short digest to store elsewhere (stdout holds only the digest)')
     .option('--expect <digest>', 'also prove that the log still extends the state of this anchor digest')
     .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')

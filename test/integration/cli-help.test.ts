@@ -21,7 +21,7 @@ describe('pitr help', () => {
   });
 
   it("every command's --help runs", async () => {
-    const paths = commandPaths(buildProgram());
+    const paths = commandPaths(await buildProgram());
     expect(paths.length).toBeGreaterThanOrEqual(15);
     const results = await Promise.all(paths.map((p) => pitr([...p, '--help']).then((r) => ({ p, r }))));
     for (const { p, r } of results) {
