@@ -22,6 +22,8 @@ export interface HistoryOptions {
   keys: KeySpec[];
   from?: number;
   to?: number;
+  /** Read the table's whole partition even where the table index says where its records are. */
+  noIndex?: boolean;
 }
 
 export interface RowHistoryResult {
@@ -37,7 +39,7 @@ export interface HistoryResult {
   from: string;
   to: string;
   rows: RowHistoryResult[];
-  cost: { partitionsRead: number[]; partitions: number; messagesScanned: number; recordsDecoded: number };
+  cost: { partitionsRead: number[]; partitions: number; messagesScanned: number; recordsDecoded: number; indexed: boolean };
   seconds: number;
 }
 
@@ -84,6 +86,7 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
       to,
       partitions: log.partitions,
       meta: log.meta,
+      noIndex: opts.noIndex,
     },
     (item) => {
       if (item.kind === 'snapshot') {
@@ -108,7 +111,7 @@ export async function runHistory(opts: HistoryOptions): Promise<HistoryResult> {
       initial: h.initial ? displayImage(h.initial) : null,
       versions: h.versions,
     })),
-    cost: { partitionsRead: stats.partitions, partitions: log.partitions, messagesScanned: stats.messages, recordsDecoded: stats.decoded },
+    cost: { partitionsRead: stats.partitions, partitions: log.partitions, messagesScanned: stats.messages, recordsDecoded: stats.decoded, indexed: stats.indexed },
     seconds: (Date.now() - started) / 1000,
   };
 }

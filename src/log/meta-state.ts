@@ -163,6 +163,27 @@ export class MetaState {
     list.push({ partition: sp.partition, first: toBigInt(sp.first), last: toBigInt(sp.last), records: sp.records ?? 0, bytes: toNumber(sp.bytes ?? 0), ...where });
   }
 
+  /**
+   * The table index's spans of the wanted keys' records: snapshot rows of the given snapshots, and
+   * row changes of the transactions a `needed` commit range (first..last transaction of a TxnIndex)
+   * says the reader wants. Undefined when part of what it needs is not indexed (captures before the
+   * index): the reader then reads whole partitions.
+   */
+  spansFor(
+    snapshots: string[],
+    needed: (range: { from: Position; to: Position }) => boolean,
+    wantedKey: (key: string) => boolean,
+  ): IndexedSpan[] | undefined {
+    if (!snapshots.every((id) => this.indexedSnapshots.has(id))) return undefined;
+    if (this.unindexed.some(needed)) return undefined;
+    const out: IndexedSpan[] = [];
+    for (const [key, spans] of this.spans) {
+      if (!wantedKey(key)) continue;
+      for (const s of spans) if (s.snapshotId !== undefined ? snapshots.includes(s.snapshotId) : needed({ from: s.from!, to: s.to! })) out.push(s);
+    }
+    return out;
+  }
+
   get txnCount(): number {
     return this.txnFile.length;
   }

@@ -8,6 +8,7 @@ import { decodeRecord, tableKey, toPositionMsg } from './record-codec.js';
 import type { MetaState } from './meta-state.js';
 import { tableId } from '../core/table-name.js';
 import { partitionFor } from './partitioner.js';
+import { averageRecordBytes, readRanges } from './table-index.js';
 import type { ChangeBatchMsg, SnapshotRowsMsg } from './record-types.js';
 import type { LogTopics } from './topics.js';
 import { comparePositions, type Position } from '../core/position.js';
@@ -38,7 +39,9 @@ export interface TableHistoryOptions {
   /** Partition count of the changes topic, when the caller knows it (saves a metadata request). */
   partitions?: number;
   /** The log's meta state: places staged chunks at their commit, and leaves out uncommitted ones. */
-  meta: Pick<MetaState, 'batchCommit'>;
+  meta: Pick<MetaState, 'batchCommit'> & Partial<Pick<MetaState, 'spansFor' | 'spans'>>;
+  /** Read whole partitions even where the table index says where the records are. */
+  noIndex?: boolean;
 }
 
 export type HistoryItem =
@@ -51,6 +54,8 @@ export interface TableHistoryStats {
   /** Messages seen in those partitions, and how many of them were decoded. */
   messages: number;
   decoded: number;
+  /** Whether the table index chose the offsets read. */
+  indexed: boolean;
 }
 
 /**
@@ -68,10 +73,21 @@ export async function readTableHistory(
   // are matched on their own fields.
   const ids = new Set(opts.tables.map((t) => tableId(t.database, t.table)));
   const parts = [...new Set([...keys].map((k) => partitionFor(k, n)))].sort((a, b) => a - b);
-  const stats: TableHistoryStats = { partitions: parts, messages: 0, decoded: 0 };
+  const stats: TableHistoryStats = { partitions: parts, messages: 0, decoded: 0, indexed: false };
   const wantSnap = opts.snapshotId;
+  // The table index, where the log has one: only the offsets of these tables' records in the range.
+  const spans = opts.noIndex
+    ? undefined
+    : opts.meta.spansFor?.(
+        wantSnap === undefined ? [] : [wantSnap],
+        (r) => (!opts.from || afterBound(r.to, opts.from)) && (!opts.to || withinBound(r.from, opts.to)),
+        (k) => keys.has(k),
+      );
+  const ranges = spans && readRanges(spans, undefined, averageRecordBytes([...(opts.meta.spans?.values() ?? [])].flat()));
+  stats.indexed = Boolean(ranges);
   await readPartitions(opts.kafka, opts.topics.changes, {
     partitions: parts,
+    ranges,
     onMessages: async (p, msgs) => {
       for (const m of msgs) {
         stats.messages++;

@@ -167,17 +167,10 @@ export function indexedSpans(
   plan: Pick<RestorePlan, 'snapshot' | 'partialSegment' | 'cut'>,
   wantedKey: (key: string) => boolean,
 ): { partition: number; first: bigint; last: bigint }[] | undefined {
-  const snapshots = [plan.snapshot.id, ...plan.partialSegment.keys()];
-  if (!snapshots.every((id) => meta.indexedSnapshots.has(id))) return undefined;
   const after = plan.snapshot.position;
-  const needed = (r: { from: Position; to: Position }) => comparePositions(r.to, after) > 0 && withinCut(r.from, plan.cut);
-  if (meta.unindexed.some(needed)) return undefined;
-  const out: { partition: number; first: bigint; last: bigint }[] = [];
-  for (const [key, spans] of meta.spans) {
-    if (!wantedKey(key)) continue;
-    for (const s of spans) {
-      if (s.snapshotId !== undefined ? snapshots.includes(s.snapshotId) : needed({ from: s.from!, to: s.to! })) out.push(s);
-    }
-  }
-  return out;
+  return meta.spansFor(
+    [plan.snapshot.id, ...plan.partialSegment.keys()],
+    (r) => comparePositions(r.to, after) > 0 && withinCut(r.from, plan.cut),
+    wantedKey,
+  );
 }

@@ -2,7 +2,7 @@
 // topic, and a restore reads only those offsets. At cuts across bulk history, a staged transaction,
 // RENAME, TRUNCATE and a partial snapshot (a widened filter), restores through the index and through
 // whole partitions (--no-index) both equal the oracle dumped from the source at the cut, and a
-// small table's restore fetches a small part of what reading its whole partition fetches.
+// small table's restore (and its history) fetches a small part of what reading its whole partition fetches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
 import { connect, dumpDatabase, dumpTable, pitr, stack, type TableDump } from './helpers.js';
@@ -139,5 +139,19 @@ describe('table index', () => {
       // Its partition holds the bulk history of the others (or their records sit between its own).
       expect(viaIndex.recordsRead, `cut ${i}: ${viaIndex.recordsRead} vs ${whole.recordsRead}`).toBeLessThan(whole.recordsRead / 4);
     }
+  });
+
+  it("gives history the same versions through the index, reading a small part of the partition", async () => {
+    const run = async (extra: string[]) => {
+      const r = await pitr(['history', `${DB}.s`, '--pk', '2', '--pk', '3', ...LOG, '--json', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { rows: unknown[]; cost: { messagesScanned: number; indexed: boolean } };
+    };
+    const viaIndex = await run([]);
+    const whole = await run(['--no-index']);
+    expect(viaIndex.cost.indexed).toBe(true);
+    expect(whole.cost.indexed).toBe(false);
+    expect(viaIndex.rows).toEqual(whole.rows);
+    expect(viaIndex.cost.messagesScanned, `${viaIndex.cost.messagesScanned} vs ${whole.cost.messagesScanned}`).toBeLessThan(whole.cost.messagesScanned / 4);
   });
 });
