@@ -2,9 +2,10 @@
 // by key for tables with a primary (or non-null unique) key, by full image for keyless tables
 // (duplicates kept). Pure.
 import { Op, type RecordMsg, type RowChangeMsg, type Value } from '../log/record-types.js';
-import { valuesKey, type LineRenderer } from './sql-values.js';
-import type { RowRecordView } from '../log/record-codec.js';
-import { LineSpill } from './line-spill.js';
+import { LineRenderer, valuesKey } from './sql-values.js';
+import { viewRowRecord, type RowRecordView } from '../log/record-codec.js';
+import { BufferSpill } from './buffer-spill.js';
+import { KeyIndex } from './key-index.js';
 
 export interface Row {
   columns: string[];
@@ -143,51 +144,70 @@ export interface LineInserts {
 }
 
 export interface LineFoldResult {
-  /** Keys to remove (LOAD DATA lines of the key columns). */
-  deleteKeys: string[];
+  /** How many keys to remove. */
+  deleteCount: number;
+  /** Keys to remove (LOAD DATA lines of the key columns), read once. */
+  deleteKeys: () => Iterable<string>;
   /** Lines to insert, per column list. */
   inserts: LineInserts[];
 }
 
-/**
- * Approximate heap bytes per folded key beyond its key string's characters: its Map slot and string
- * header (~64) and its slots in the parallel arrays (~20).
- */
-export const KEY_OVERHEAD = 84;
+/** Bytes per key slot beyond the KeyIndex: record (4) and op (4) of its image, existed (1). */
+const SLOT_BYTES = 9;
+/** Bytes per record beyond its buffer: its slots in the arrays and its live-op map's header. */
+const RECORD_OVERHEAD = 120;
 
 /**
- * The keyed fold of the replay hot path: rows as rendered LOAD DATA lines keyed by their key
- * fields (LineRenderer), with the same semantics as RowFolder for keyed tables. Per key it holds a
- * Map slot and a few array slots; `spill` moves the lines to a temporary file (keeping key ->
- * offset), so a fold larger than memory holds O(keys) and still loads each final row once.
+ * The keyed fold of the replay hot path, in two steps. Folding renders only the key of each row
+ * change and keeps, per key, which record and which row change hold its current image (KeyIndex plus
+ * typed arrays); a record none of whose images is current any more is dropped at once. The result
+ * then renders the current images, and only those, into LOAD DATA lines as the load reads them, so
+ * rendering overlaps the server's load and each final row is rendered and loaded once. Records still
+ * holding current images move to a temporary file when they outgrow the memory share (`spill`):
+ * memory is O(keys). Same semantics as RowFolder for keyed tables. `bytes` counts what it holds as
+ * allocated, so a budget over it bounds the process.
  */
 export class LineFolder {
-  /** Key -> slot in the parallel arrays below. */
-  private readonly index = new Map<string, number>();
-  /** The key's current image when held in memory (null: spilled or deleted). */
-  private lines: (string | null)[] = [];
-  /** Its offset in the spill file, or -1 (with a null line: the key is deleted). */
-  private at = new Float64Array(1024);
-  /** Column set id of the current image, or -1 when deleted. */
-  private colIds = new Int32Array(1024);
+  private readonly index = new KeyIndex();
+  /** Per key: the record holding its current image (-1: deleted) and the row change in it. */
+  private slotRec = new Int32Array(1024);
+  private slotOp = new Int32Array(1024);
   /** 1 when the key may exist in the table already (its old row must be deleted first). */
   private existed = new Uint8Array(1024);
+  /** Per record: its bytes while in memory, else null (spilled or dead). */
+  private recBuf: (Buffer | null)[] = [];
+  /** Which of its row changes are some key's current image (null once none is). */
+  private recLiveOps: (Uint8Array | null)[] = [];
+  private recLive = new Int32Array(256);
+  private recCols = new Int32Array(256);
+  /** Offset and length in the spill file, or -1. */
+  private recAt = new Float64Array(256);
+  private recLen = new Int32Array(256);
+  private records = 0;
   private readonly sets = new Map<string, ColumnSet>();
   private readonly setList: ColumnSet[] = [];
   private lastColumns: string[] | undefined;
   private lastSet: ColumnSet | undefined;
-  private file: LineSpill | null = null;
+  private file: BufferSpill | null = null;
   changes = 0;
-  /** Estimated heap bytes held: keys plus lines. */
-  bytes = 0;
-  /** The part of `bytes` that is lines (what spilling frees). */
-  lineBytes = 0;
+  /** Bytes of records held in memory (what spilling frees). */
+  heldBytes = 0;
 
   /**
    * @param keyColumns key columns of the table in this segment.
    * @param loaded true when the table may already hold rows (a previous batch or segment was loaded).
    */
   constructor(readonly keyColumns: string[], private readonly loaded: boolean) {}
+
+  /** Bytes held: the keys, the records' bookkeeping, and the records held in memory. */
+  get bytes(): number {
+    return this.keyBytes + this.heldBytes;
+  }
+
+  /** Bytes the keys and records' bookkeeping take (what spilling cannot free). */
+  get keyBytes(): number {
+    return this.index.bytes + this.slotRec.length * SLOT_BYTES + this.recLive.length * RECORD_OVERHEAD;
+  }
 
   /** The interned column set of a record's column list. */
   columnSet(columns: string[]): ColumnSet {
@@ -212,96 +232,129 @@ export class LineFolder {
 
   /** The slot of a key, created (as deleted, never loaded here) on first sight. */
   private slot(key: string): number {
-    let i = this.index.get(key);
-    if (i !== undefined) return i;
-    i = this.index.size;
-    if (i === this.at.length) {
-      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.at = grow(this.at);
-      this.colIds = grow(this.colIds);
-      this.existed = grow(this.existed);
+    const n = this.index.size;
+    const i = this.index.add(key);
+    if (i !== n) return i;
+    if (i === this.slotRec.length) {
+      const size = Math.ceil(i * 1.5);
+      this.slotRec = grown(this.slotRec, size);
+      this.slotOp = grown(this.slotOp, size);
+      this.existed = grown(this.existed, size);
     }
-    this.index.set(key, i);
-    this.lines.push(null);
-    this.at[i] = -1;
-    this.colIds[i] = -1;
+    this.slotRec[i] = -1;
     this.existed[i] = this.loaded ? 1 : 0;
-    this.bytes += KEY_OVERHEAD + key.length;
     return i;
   }
 
-  insert(cols: ColumnSet, key: string, line: string): void {
-    this.changes++;
-    const i = this.slot(key);
-    const held = this.lines[i]?.length ?? 0;
-    this.bytes += line.length - held;
-    this.lineBytes += line.length - held;
-    this.lines[i] = line;
-    this.at[i] = -1;
-    this.colIds[i] = cols.id;
+  /** The key's current image is no longer where its slot says. */
+  private supersede(slot: number, current: number): void {
+    const r = this.slotRec[slot]!;
+    if (r < 0) return;
+    this.recLiveOps[r]![this.slotOp[slot]!] = 0;
+    if (--this.recLive[r]! === 0 && r !== current) this.drop(r);
+    this.slotRec[slot] = -1;
   }
 
-  delete(key: string): void {
-    this.changes++;
-    const i = this.slot(key);
-    const held = this.lines[i]?.length ?? 0;
-    this.bytes -= held;
-    this.lineBytes -= held;
-    this.lines[i] = null;
-    this.at[i] = -1;
-    this.colIds[i] = -1;
+  private drop(r: number): void {
+    const b = this.recBuf[r];
+    if (b) this.heldBytes -= b.length;
+    this.recBuf[r] = null;
+    this.recLiveOps[r] = null;
+  }
+
+  /** Folds every row change (or snapshot row, as an INSERT) of a record view; returns how many. */
+  add(v: RowRecordView, r: LineRenderer): number {
+    const cols = this.columnSet(v.columns);
+    const { buf, ops, ranges } = v;
+    const rec = this.records++;
+    if (rec === this.recLive.length) {
+      const size = Math.ceil(rec * 1.5);
+      this.recLive = grown(this.recLive, size);
+      this.recCols = grown(this.recCols, size);
+      this.recAt = grown(this.recAt, size);
+      this.recLen = grown(this.recLen, size);
+    }
+    const live = new Uint8Array(ops.length);
+    this.recLiveOps.push(live);
+    this.recBuf.push(null);
+    this.recCols[rec] = cols.id;
+    this.recAt[rec] = -1;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const j = 4 * i;
+      if (op === Op.DELETE || op === Op.UPDATE) {
+        if (ranges[j]! < 0) throw new Error('row change without its before image');
+        this.supersede(this.slot(r.key(buf, ranges[j]!, ranges[j + 1]!, cols.keyIdx, cols.keyMask)), rec);
+      }
+      if (op === Op.INSERT || op === Op.UPDATE) {
+        if (ranges[j + 2]! < 0) throw new Error('row change without its after image');
+        const slot = this.slot(r.key(buf, ranges[j + 2]!, ranges[j + 3]!, cols.keyIdx, cols.keyMask));
+        this.supersede(slot, rec);
+        this.slotRec[slot] = rec;
+        this.slotOp[slot] = i;
+        live[i] = 1;
+        this.recLive[rec]!++;
+      } else if (op !== Op.DELETE) throw new Error(`unknown row operation ${op}`);
+    }
+    this.changes += ops.length;
+    if (this.recLive[rec]! === 0) this.recLiveOps[rec] = null;
+    else {
+      // A copy: the consumer's fetch buffer would otherwise stay alive for one record.
+      this.recBuf[rec] = Buffer.from(buf);
+      this.recLen[rec] = buf.length;
+      this.heldBytes += buf.length;
+    }
+    return ops.length;
   }
 
   get size(): number {
     return this.index.size;
   }
 
-  /** Whether some lines live in the spill file. */
+  /** Whether some records live in the spill file. */
   get spilled(): boolean {
     return this.file !== null;
   }
 
-  /** Moves every line held in memory to the spill file. */
+  /** Moves every record held in memory to the spill file (in record order, so the file reads forward). */
   spill(): void {
-    const file = (this.file ??= new LineSpill());
-    for (const [key, i] of this.index) {
-      const line = this.lines[i];
-      if (line === null || line === undefined) continue;
-      this.at[i] = file.append(key, this.colIds[i]!, line);
-      this.lines[i] = null;
+    const file = (this.file ??= new BufferSpill());
+    for (let rec = 0; rec < this.records; rec++) {
+      const b = this.recBuf[rec];
+      if (!b) continue;
+      this.recAt[rec] = file.append(b);
+      this.recBuf[rec] = null;
     }
-    this.bytes -= this.lineBytes;
-    this.lineBytes = 0;
+    this.heldBytes = 0;
   }
 
   result(): LineFoldResult {
-    const deleteKeys: string[] = [];
     const counts = new Map<number, number>();
-    for (const [key, i] of this.index) {
-      if (this.existed[i]) deleteKeys.push(key);
-      const c = this.colIds[i]!;
-      if (c >= 0) counts.set(c, (counts.get(c) ?? 0) + 1);
+    let deleteCount = 0;
+    const n = this.index.size;
+    for (let i = 0; i < n; i++) if (this.existed[i]) deleteCount++;
+    for (let rec = 0; rec < this.records; rec++) {
+      const live = this.recLive[rec]!;
+      if (live) counts.set(this.recCols[rec]!, (counts.get(this.recCols[rec]!) ?? 0) + live);
     }
     const inserts = [...counts].map(([id, count]) => ({ cols: this.setList[id]!, count, lines: () => this.linesOf(id) }));
-    return { deleteKeys, inserts };
+    return { deleteCount, deleteKeys: () => this.existingKeys(), inserts };
   }
 
-  /** The final lines of one column set: the spilled ones still current, in file order, then those in memory. */
+  private *existingKeys(): Generator<string> {
+    const n = this.index.size;
+    for (let i = 0; i < n; i++) if (this.existed[i]) yield this.index.keyAt(i);
+  }
+
+  /** The current images of one column set, rendered as they are read, in record order. */
   private *linesOf(id: number): Generator<string> {
-    if (this.file) {
-      for (const r of this.file.scan()) {
-        if (r.cols !== id) continue;
-        const i = this.index.get(r.key);
-        if (i !== undefined && this.lines[i] === null && this.at[i] === r.at) yield r.line;
-      }
-    }
-    for (let i = 0; i < this.lines.length; i++) {
-      const line = this.lines[i];
-      if (line !== null && line !== undefined && this.colIds[i] === id) yield line;
+    const r = new LineRenderer();
+    for (let rec = 0; rec < this.records; rec++) {
+      const live = this.recLiveOps[rec];
+      if (!live || this.recCols[rec] !== id) continue;
+      const buf = this.recBuf[rec] ?? this.file!.read(this.recAt[rec]!, this.recLen[rec]!);
+      const v = viewRowRecord(buf, 'the fold\'s records')!;
+      for (let i = 0; i < live.length; i++) if (live[i]) yield r.line(buf, v.ranges[4 * i + 2]!, v.ranges[4 * i + 3]!, null).line;
     }
   }
 
@@ -312,22 +365,13 @@ export class LineFolder {
   }
 }
 
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
 /** Folds every row change (or snapshot row) of a record view into a LineFolder. */
 export function foldView(folder: LineFolder, v: RowRecordView, r: LineRenderer): number {
-  const cols = folder.columnSet(v.columns);
-  const { buf, ops, ranges } = v;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i]!;
-    const j = 4 * i;
-    if (op === Op.DELETE || op === Op.UPDATE) {
-      if (ranges[j]! < 0) throw new Error('row change without its before image');
-      folder.delete(r.key(buf, ranges[j]!, ranges[j + 1]!, cols.keyIdx, cols.keyMask));
-    }
-    if (op === Op.INSERT || op === Op.UPDATE) {
-      if (ranges[j + 2]! < 0) throw new Error('row change without its after image');
-      const { line, key } = r.line(buf, ranges[j + 2]!, ranges[j + 3]!, cols.keyIdx);
-      folder.insert(cols, key, line);
-    } else if (op !== Op.DELETE) throw new Error(`unknown row operation ${op}`);
-  }
-  return ops.length;
+  return folder.add(v, r);
 }

@@ -2,8 +2,9 @@
 // history between two DDL statements of the plan), and bulk-loads each segment's result into the
 // scratch tables. The first segment (snapshot rows and the changes before the first DDL) folds
 // while reading; later segments are buffered raw (RecordSpool) and folded when their turn comes,
-// after the DDL before them has been replayed. Memory stays within a budget: folded lines spill to
-// a temporary file (key -> offset stays in memory), so each final row is loaded once.
+// after the DDL before them has been replayed. Memory stays within a budget: the fold keeps per key
+// only where its current image is (LineFolder), the records holding current images spill to a
+// temporary file, and the final images are rendered as LOAD DATA reads them: each is loaded once.
 import type { Logger } from 'pino';
 import { decodeRecord, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import type { MetaState } from '../log/meta-state.js';
@@ -55,7 +56,7 @@ export class SegmentFold {
   private checkpointed = new Map<string, CheckpointBase>();
   private readonly infoAtSnapshot = new Map<string, TableInfo>();
   private readonly renderer = new LineRenderer();
-  /** Folded lines held in memory before they spill (30% of the budget: the estimate runs low, V8 keeps garbage). */
+  /** Fold bytes (keys, and the records holding current images) held before records spill: 30% of the budget (V8 keeps garbage). */
   private readonly foldBudget: number;
   /** Folded keys (which never spill) may grow to half the budget before a batch is applied early. */
   private readonly keyBudget: number;
@@ -64,7 +65,7 @@ export class SegmentFold {
   changesRead = 0;
 
   constructor(private readonly o: SegmentFoldOptions) {
-    // The budget bounds the whole process: folded lines 30% (then they spill), buffered
+    // The budget bounds the whole process: fold records 30% (then they spill), buffered
     // later-segment records 20% (then they spill); the keys of the fold up to 50%; the rest is
     // Node, kafkajs fetch buffers and LOAD DATA chunks.
     this.foldBudget = Math.floor(o.budget * 0.3);
@@ -178,29 +179,29 @@ export class SegmentFold {
   }
 
   private heldBytes(): { all: number; keys: number } {
-    let all = 0;
     let lines = 0;
+    let keys = 0;
     for (const s of this.tables.values()) {
       const f = s.initial?.lines;
       if (f) {
-        all += f.bytes;
-        lines += f.lineBytes;
+        keys += f.keyBytes;
+        lines += f.heldBytes;
       }
     }
-    return { all, keys: all - lines };
+    return { all: keys + lines, keys };
   }
 
   /**
-   * Spills folded lines to disk when they outgrow the fold budget. Only when the keys alone outgrow
+   * Spills the fold's records to disk when they outgrow the fold budget. Only when the keys alone outgrow
    * their share (tens of millions of keys) is a batch applied to the scratch table early: its keys
    * are then deleted and loaded again at the end, the one case where a row is loaded twice.
    */
   private async keepWithinBudget(): Promise<void> {
     if (this.heldBytes().all <= this.foldBudget) return;
-    const folds = [...this.tables].filter(([, s]) => s.initial?.lines?.lineBytes).sort((a, b) => b[1].initial!.lines!.lineBytes - a[1].initial!.lines!.lineBytes);
+    const folds = [...this.tables].filter(([, s]) => s.initial?.lines?.heldBytes).sort((a, b) => b[1].initial!.lines!.heldBytes - a[1].initial!.lines!.heldBytes);
     for (const [id, s] of folds) {
       const lines = s.initial!.lines!;
-      this.o.log.debug({ table: this.label(id), keys: lines.size, bytes: lines.lineBytes }, 'spilling folded rows to disk within the memory budget');
+      this.o.log.debug({ table: this.label(id), keys: lines.size, bytes: lines.heldBytes }, 'spilling folded rows to disk within the memory budget');
       lines.spill();
       if (this.heldBytes().all <= this.foldBudget * 0.7) break;
     }
@@ -271,7 +272,7 @@ export class SegmentFold {
       try {
         for (const { buf, where } of spool.records()) {
           foldView(folder, viewRowRecord(buf, where, this.o.sourceId)!, renderer);
-          if (folder.lineBytes > this.foldBudget / this.o.pool.size) folder.spill();
+          if (folder.heldBytes > this.foldBudget / this.o.pool.size) folder.spill();
         }
         await applyLineFold(conn, db, table, info, folder.result());
       } finally {

@@ -214,7 +214,24 @@ export class LineRenderer implements ValueVisitor {
   }
 
   integer(v: number | bigint): void {
-    this.ascii(typeof v === 'number' ? String(v) : v.toString());
+    if (typeof v !== 'number' || v > 0x7fffffff || v < -0x7fffffff || !Number.isInteger(v)) return this.ascii(v.toString());
+    // Digits written in place (int32 arithmetic): String(v) plus a buffer write per value cost more than the fold.
+    if (!this.field(11)) return;
+    const out = this.out;
+    let n = v | 0;
+    if (n < 0) {
+      out[this.n++] = 0x2d;
+      n = -n;
+    }
+    let len = 1;
+    for (let p = 10; p <= n && len < 10; p *= 10) len++;
+    for (let i = this.n + len - 1; i >= this.n; i--) {
+      const q = (n / 10) | 0;
+      out[i] = 0x30 + n - q * 10;
+      n = q;
+    }
+    this.n += len;
+    this.close();
   }
 
   double(v: number): void {
@@ -229,9 +246,14 @@ export class LineRenderer implements ValueVisitor {
     if (!this.field(2 * (end - start))) return;
     const out = this.out;
     let j = this.n;
-    for (let i = start; i < end; i++) {
+    // Most values need no escaping: find the first byte that does, and copy up to it natively.
+    let first = start;
+    while (first < end && !ESC_BYTE[buf[first]!]) first++;
+    if (first - start > 64) j += buf.copy(out, j, start, first);
+    else for (let i = start; i < first; i++) out[j++] = buf[i]!;
+    for (let i = first; i < end; i++) {
       const b = buf[i]!;
-      const e = b < 0x5d ? ESC_BYTE[b]! : 0;
+      const e = ESC_BYTE[b]!;
       if (e) {
         out[j++] = BS;
         out[j++] = e;
@@ -243,5 +265,5 @@ export class LineRenderer implements ValueVisitor {
 }
 
 /** ESC as a table: byte -> escape letter, 0 when the byte needs no escaping. */
-const ESC_BYTE = new Uint8Array(0x5d);
+const ESC_BYTE = new Uint8Array(0x100);
 for (const [b, e] of Object.entries(ESC)) ESC_BYTE[Number(b)] = e;

@@ -120,7 +120,7 @@ export async function tableHasRows(conn: Connection, db: string, table: string):
  */
 export async function applyLineFold(conn: Connection, db: string, table: string, info: TableInfo, fold: LineFoldResult): Promise<void> {
   const t = qualified(db, table);
-  if (fold.deleteKeys.length) {
+  if (fold.deleteCount) {
     const keys = info.keyColumns!;
     const tmp = qualified(db, `pitr_keys_${table}`.slice(0, 64));
     const cols = keys.map(qid).join(', ');
@@ -128,7 +128,7 @@ export async function applyLineFold(conn: Connection, db: string, table: string,
     // Same column types and collations as the table: the join matches keys as its unique index does.
     await conn.query(`CREATE TEMPORARY TABLE ${tmp} ENGINE=InnoDB AS SELECT ${cols} FROM ${t} WHERE 0`);
     try {
-      await loadLines(conn, db, table, info, keys, fold.deleteKeys, tmp);
+      await loadLines(conn, db, table, info, keys, fold.deleteKeys(), tmp);
       await conn.query(`DELETE ${t} FROM ${t} JOIN ${tmp} USING (${cols})`);
     } finally {
       await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);

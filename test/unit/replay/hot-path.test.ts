@@ -18,6 +18,15 @@ const EDGE: Value[] = [
   { int: '-9007199254740993' },
   { int: 9007199254740991 },
   { int: -9007199254740991 },
+  { int: 10 },
+  { int: 2147483647 },
+  { int: -2147483647 },
+  { int: 2147483648 },
+  { int: 1999999999 },
+  { int: -100 },
+  { int: 999999999999999 },
+  { int: 1000000000000000 },
+  { uint: 4294967295 },
   { uint: '18446744073709551615' },
   { uint: '9007199254740992' },
   { uint: 4294967296 },
@@ -34,6 +43,8 @@ const EDGE: Value[] = [
   { json: '{"a": [1, 2.50, "x"]}' },
   { bytes: new Uint8Array([0, 1, 9, 10, 13, 26, 92, 255, 0]) },
   { bytes: new Uint8Array([]) },
+  { bytes: new Uint8Array([...Array(100).fill(0x41), 10, ...Array(70).fill(0x42), 92]) },
+  { text: 'x'.repeat(65) + '\t' + 'y'.repeat(3) },
   { bit: '5' },
   { bit: '18446744073709551615' },
   { null: true },
@@ -116,7 +127,7 @@ describe('LineFolder', () => {
     const want = rf.result();
     const got = lf.result();
     const keyIdx = keys.map((k) => columns.indexOf(k));
-    expect(got.deleteKeys).toEqual(want.deleteKeys.map((k) => k.map((v) => referenceLine([v])).join('\t')));
+    expect([...got.deleteKeys()]).toEqual(want.deleteKeys.map((k) => k.map((v) => referenceLine([v])).join('\t')));
     expect(allLines(got)).toEqual(want.inserts.map((r) => referenceLine(r.values)));
     void keyIdx;
     return got;
@@ -161,46 +172,69 @@ describe('LineFolder', () => {
     expect(allLines(got)).toEqual([]);
   });
 
-  it('tracks its size and refuses images without the key column', () => {
+  const fold = (f: LineFolder, changes: RowChangeMsg[], columns = C): void => {
+    foldView(f, viewRowRecord(encodeRecord(rec(changes, columns)), 'x', 's')!, new LineRenderer());
+  };
+
+  it('tracks its size, drops records without a current image, and refuses images without the key column', () => {
     const f = new LineFolder(['id'], false);
-    const s = f.columnSet(C);
-    f.insert(s, '1', '1\ta');
-    const b = f.bytes;
-    f.insert(s, '1', '1\tabc');
-    expect(f.bytes).toBe(b + 2);
-    f.delete('1');
-    expect(f.bytes).toBeLessThan(b);
+    fold(f, [{ op: Op.INSERT, index: 0, after: { values: row(1, 'a') } }]);
+    const held = f.heldBytes;
+    expect(held).toBeGreaterThan(0);
+    expect(f.bytes).toBe(f.keyBytes + held);
+    // The second record supersedes the first one's only image: the first is dropped.
+    fold(f, [{ op: Op.UPDATE, index: 0, before: { values: row(1, 'a') }, after: { values: row(1, 'abc') } }]);
+    expect(f.heldBytes).toBeGreaterThan(held);
+    expect(f.heldBytes).toBeLessThan(2 * held + 8);
+    fold(f, [{ op: Op.DELETE, index: 0, before: { values: row(1, 'abc') } }]);
+    expect(f.heldBytes).toBe(0);
+    expect(allLines(f.result())).toEqual([]);
     expect(() => f.columnSet(['name'])).toThrow(/lacks key column id/);
   });
 
-  it('spills its lines to disk and keeps only the current image of each key', () => {
+  it('spills its records to disk and keeps only the current image of each key', () => {
     const run = (spillEvery: number) => {
       const f = new LineFolder(['id'], true);
-      const s = f.columnSet(C);
-      const t = f.columnSet(['id', 'name', 'extra']);
-      // 2,000 keys, each rewritten a few times, some deleted, some moved to another column set.
+      // 2,000 keys, each rewritten a few times, some deleted, some moved to another column list;
+      // records of 50 row changes.
+      let batch: RowChangeMsg[] = [];
+      let batchCols = C;
+      let records = 0;
+      const flush = () => {
+        if (batch.length) fold(f, batch, batchCols);
+        batch = [];
+        if (spillEvery && ++records % spillEvery === 0) f.spill();
+      };
+      const push = (ch: RowChangeMsg, cols: string[]) => {
+        if (cols !== batchCols || batch.length === 50) flush();
+        batchCols = cols;
+        batch.push({ ...ch, index: batch.length });
+      };
+      const T = ['id', 'name', 'extra'];
       for (let round = 0; round < 4; round++) {
         for (let k = 0; k < 2000; k++) {
-          const step = round * 2000 + k;
-          if ((k + round) % 7 === 0) f.delete(String(k));
-          else if (k % 11 === round) f.insert(t, String(k), `${k}\tr${round}\tx`);
-          else f.insert(s, String(k), `${k}\tr${round}`);
-          if (spillEvery && step % spillEvery === 0) f.spill();
+          if ((k + round) % 7 === 0) push({ op: Op.DELETE, index: 0, before: { values: row(k, 'old') } }, C);
+          else if (k % 11 === round) push({ op: Op.INSERT, index: 0, after: { values: [...row(k, `r${round}`), { text: 'x' }] } }, T);
+          else push({ op: Op.INSERT, index: 0, after: { values: row(k, `r${round}`) } }, C);
         }
       }
+      flush();
       const r = f.result();
-      const out = { deleteKeys: r.deleteKeys.slice().sort(), lines: allLines(r).sort(), counts: r.inserts.map((i) => i.count).sort(), spilled: f.spilled, bytes: f.bytes };
-      // Reading twice gives the same lines (the file is scanned, not consumed).
+      const out = { deleteKeys: [...r.deleteKeys()].sort(), deleteCount: r.deleteCount, lines: allLines(r).sort(), counts: r.inserts.map((i) => i.count).sort(), spilled: f.spilled };
+      // Reading twice gives the same lines (the records are re-rendered, not consumed).
       expect(allLines(r).sort()).toEqual(out.lines);
       f.close();
       return out;
     };
     const plain = run(0);
-    for (const every of [1, 97, 3001]) {
+    expect(plain.spilled).toBe(false);
+    expect(plain.lines.length).toBeGreaterThan(1000);
+    for (const every of [1, 7, 50]) {
       const spilled = run(every);
       expect(spilled.spilled).toBe(true);
       expect(spilled.lines).toEqual(plain.lines);
       expect(spilled.deleteKeys).toEqual(plain.deleteKeys);
+      expect(spilled.deleteCount).toBe(plain.deleteKeys.length);
       expect(spilled.counts).toEqual(plain.counts);
       expect(spilled.lines.length).toBe(spilled.counts.reduce((a, b) => a + b, 0));
     }
