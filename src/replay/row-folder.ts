@@ -134,6 +134,11 @@ export interface ColumnSet {
   keyIdx: number[];
   /** 1 at key column positions (for rendering only the key of a before image). */
   keyMask: Uint8Array;
+  /** The counter column's index in `columns` and a mask of it (-1: not in this list or not tracked). */
+  counterIdx: number;
+  counterMask: Uint8Array | null;
+  /** The counter column is the whole key: its value is the key string. */
+  counterIsKey: boolean;
 }
 
 /** The final rows of one column list: how many, and the lines themselves, read once. */
@@ -150,6 +155,8 @@ export interface LineFoldResult {
   deleteKeys: () => Iterable<string>;
   /** Lines to insert, per column list. */
   inserts: LineInserts[];
+  /** The highest AUTO_INCREMENT value an insert wrote (decimal), when the folder tracks one. */
+  counterMax?: string;
 }
 
 /** Bytes per key slot beyond the KeyIndex: record (4) and op (4) of its image, existed (1). */
@@ -197,7 +204,21 @@ export class LineFolder {
    * @param keyColumns key columns of the table in this segment.
    * @param loaded true when the table may already hold rows (a previous batch or segment was loaded).
    */
-  constructor(readonly keyColumns: string[], private readonly loaded: boolean) {}
+  constructor(
+    readonly keyColumns: string[],
+    private readonly loaded: boolean,
+    private readonly counterColumn?: string,
+  ) {}
+
+  /** The highest non-negative integer an INSERT wrote to the counter column, as decimal digits. */
+  private counterMax: string | undefined;
+
+  private noteCounter(v: string): void {
+    // Decimal digits without leading zeros compare by length, then text; negative values never raise it.
+    if (!v.length || v.charCodeAt(0) === 0x2d) return;
+    const m = this.counterMax;
+    if (m === undefined || v.length > m.length || (v.length === m.length && v > m)) this.counterMax = v;
+  }
 
   /** Bytes held: the keys, the records' bookkeeping, and the records held in memory. */
   get bytes(): number {
@@ -222,7 +243,11 @@ export class LineFolder {
       });
       const keyMask = new Uint8Array(columns.length);
       for (const i of keyIdx) keyMask[i] = 1;
-      this.sets.set(sig, (s = { id: this.setList.length, columns, keyIdx, keyMask }));
+      const counterIdx = this.counterColumn === undefined ? -1 : columns.indexOf(this.counterColumn);
+      const counterIsKey = counterIdx >= 0 && keyIdx.length === 1 && keyIdx[0] === counterIdx;
+      let counterMask: Uint8Array | null = null;
+      if (counterIdx >= 0 && !counterIsKey) (counterMask = new Uint8Array(columns.length))[counterIdx] = 1;
+      this.sets.set(sig, (s = { id: this.setList.length, columns, keyIdx, keyMask, counterIdx, counterMask, counterIsKey }));
       this.setList.push(s);
     }
     this.lastColumns = columns;
@@ -288,7 +313,9 @@ export class LineFolder {
       }
       if (op === Op.INSERT || op === Op.UPDATE) {
         if (ranges[j + 2]! < 0) throw new Error('row change without its after image');
-        const slot = this.slot(r.key(buf, ranges[j + 2]!, ranges[j + 3]!, cols.keyIdx, cols.keyMask));
+        const key = r.key(buf, ranges[j + 2]!, ranges[j + 3]!, cols.keyIdx, cols.keyMask);
+        if (op === Op.INSERT && cols.counterIdx >= 0) this.noteCounter(cols.counterIsKey ? key : r.key(buf, ranges[j + 2]!, ranges[j + 3]!, [cols.counterIdx], cols.counterMask!));
+        const slot = this.slot(key);
         this.supersede(slot, rec);
         this.slotRec[slot] = rec;
         this.slotOp[slot] = i;
@@ -338,7 +365,7 @@ export class LineFolder {
       if (live) counts.set(this.recCols[rec]!, (counts.get(this.recCols[rec]!) ?? 0) + live);
     }
     const inserts = [...counts].map(([id, count]) => ({ cols: this.setList[id]!, count, lines: () => this.linesOf(id) }));
-    return { deleteCount, deleteKeys: () => this.existingKeys(), inserts };
+    return { deleteCount, deleteKeys: () => this.existingKeys(), inserts, ...(this.counterMax !== undefined ? { counterMax: this.counterMax } : {}) };
   }
 
   private *existingKeys(): Generator<string> {

@@ -112,7 +112,7 @@ export class SegmentFold {
       let initial: InitialFold | null = null;
       if (info) {
         initial = info.keyColumns
-          ? { lines: new LineFolder(info.keyColumns, false), rows: null, applying: Promise.resolve() }
+          ? { lines: new LineFolder(info.keyColumns, false, info.autoIncrement), rows: null, applying: Promise.resolve() }
           : { lines: null, rows: new RowFolder(null, false), applying: Promise.resolve() };
       }
       this.tables.set(id, (s = { initial, later: new Map() }));
@@ -213,7 +213,7 @@ export class SegmentFold {
     const { database, table } = fromTableId(id);
     const info = this.infoAtSnapshot.get(id)!;
     const lines = f.lines!;
-    f.lines = new LineFolder(lines.keyColumns, true);
+    f.lines = new LineFolder(lines.keyColumns, true, info.autoIncrement);
     await f.applying;
     this.o.log.debug({ table: this.label(id), keys: lines.size }, 'applying a folded batch early: the keys alone exceed the memory budget');
     f.applying = this.o.pool.run((c) => applyLineFold(c, this.o.scratchFor(database), table, info, lines.result())).finally(() => lines.close());
@@ -266,7 +266,7 @@ export class SegmentFold {
     // A table created or emptied since is known to be empty: no deletes needed for its keys.
     const hasRows = await tableHasRows(conn, db, table);
     if (info.keyColumns) {
-      const folder = new LineFolder(info.keyColumns, hasRows);
+      const folder = new LineFolder(info.keyColumns, hasRows, info.autoIncrement);
       // One renderer per job: segments of several tables fold concurrently.
       const renderer = new LineRenderer();
       try {

@@ -17,15 +17,17 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /** Primary key columns, else the first unique key whose columns are all NOT NULL, else null. */
   keyColumns: string[] | null;
+  /** The AUTO_INCREMENT column, if the table has one. */
+  autoIncrement?: string;
 }
 
 export async function describeTable(conn: Connection, db: string, table: string): Promise<TableInfo | null> {
   const [cols] = await conn.query(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, CHARACTER_SET_NAME AS charset, IS_NULLABLE AS nullable
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, CHARACTER_SET_NAME AS charset, IS_NULLABLE AS nullable, EXTRA AS extra
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [db, table],
   );
-  const columns = cols as (ColumnInfo & { nullable: string })[];
+  const columns = cols as (ColumnInfo & { nullable: string; extra: string })[];
   if (!columns.length) return null;
   const [idx] = await conn.query(
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, NON_UNIQUE AS nonUnique, SEQ_IN_INDEX AS seq, SUB_PART AS sub
@@ -48,7 +50,8 @@ export async function describeTable(conn: Connection, db: string, table: string)
       break;
     }
   }
-  return { columns: columns.map(({ name, dataType, charset }) => ({ name, dataType, charset })), keyColumns };
+  const autoIncrement = columns.find((c) => /auto_increment/i.test(c.extra ?? ''))?.name;
+  return { columns: columns.map(({ name, dataType, charset }) => ({ name, dataType, charset })), keyColumns, ...(autoIncrement ? { autoIncrement } : {}) };
 }
 
 const UTF8 = new Set(['utf8mb4', 'utf8mb3', 'utf8', 'binary']);
@@ -135,6 +138,17 @@ export async function applyLineFold(conn: Connection, db: string, table: string,
     }
   }
   for (const ins of fold.inserts) if (ins.count) await loadLines(conn, db, table, info, ins.cols.columns, ins.lines());
+  if (fold.counterMax !== undefined) await raiseCounter(conn, t, fold.counterMax);
+}
+
+/**
+ * Raises a table's AUTO_INCREMENT past the highest value the history inserted, as the source's
+ * counter moved, even for rows deleted since (InnoDB never lowers it below max(column) + 1).
+ */
+async function raiseCounter(conn: Connection, t: string, max: string): Promise<void> {
+  const next = BigInt(max) + 1n;
+  if (next > 18446744073709551615n) return;
+  await conn.query(`ALTER TABLE ${t} AUTO_INCREMENT = ${next}`);
 }
 
 function* rowChunks(rows: Row[]): Generator<Buffer> {

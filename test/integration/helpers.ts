@@ -58,27 +58,31 @@ export async function connect(url: string, database?: string): Promise<mysql.Con
 export interface TableDump {
   create: string;
   rows: string[];
+  /** AUTO_INCREMENT=N of SHOW CREATE TABLE (with `counters`; 'none' when it shows none). */
+  counter?: string;
 }
 
 /** A table as the oracle sees it: normalized SHOW CREATE TABLE and every row, sorted. */
-export async function dumpTable(conn: mysql.Connection, db: string, table: string): Promise<TableDump | null> {
+export async function dumpTable(conn: mysql.Connection, db: string, table: string, opts: { counters?: boolean } = {}): Promise<TableDump | null> {
   const [t] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
   if (!(t as unknown[]).length) return null;
   const [c] = await conn.query(`SHOW CREATE TABLE \`${db}\`.\`${table}\``);
-  const create = (c as Record<string, string>[])[0]!['Create Table']!.replace(/ AUTO_INCREMENT=\d+/, '');
+  const shown = (c as Record<string, string>[])[0]!['Create Table']!;
+  const create = shown.replace(/ AUTO_INCREMENT=\d+/, '');
+  const counter = opts.counters ? (/ AUTO_INCREMENT=(\d+)/.exec(shown)?.[1] ?? 'none') : undefined;
   // Raw bytes of every column: compare byte for byte, whatever the type.
   const [rows] = await conn.query({ sql: `SELECT * FROM \`${db}\`.\`${table}\``, typeCast: (f: { buffer(): Buffer | null }) => f.buffer() } as never);
   const lines = (rows as Record<string, Buffer | null>[]).map((r) =>
     JSON.stringify(Object.entries(r).map(([k, v]) => [k, v === null ? null : v.toString('hex')])),
   );
   lines.sort();
-  return { create, rows: lines };
+  return counter === undefined ? { create, rows: lines } : { create, rows: lines, counter };
 }
 
-export async function dumpDatabase(conn: mysql.Connection, db: string): Promise<Record<string, TableDump>> {
+export async function dumpDatabase(conn: mysql.Connection, db: string, opts: { counters?: boolean } = {}): Promise<Record<string, TableDump>> {
   const [t] = await conn.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [db]);
   const out: Record<string, TableDump> = {};
-  for (const { t: name } of t as { t: string }[]) out[name] = (await dumpTable(conn, db, name))!;
+  for (const { t: name } of t as { t: string }[]) out[name] = (await dumpTable(conn, db, name, opts))!;
   return out;
 }
 

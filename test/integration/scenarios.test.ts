@@ -77,7 +77,7 @@ describe.each(scenarios)('scenario %s', (name) => {
       if ('sql' in step) await work.query(step.sql);
       else {
         const time = await nextSecond();
-        cuts.push({ name: step.cut, time, dbExists: await databaseExists(), oracle: await dumpDatabase(src, db) });
+        cuts.push({ name: step.cut, time, dbExists: await databaseExists(), oracle: await dumpDatabase(src, db, { counters: true }) });
         await nextSecond();
       }
     }
@@ -89,7 +89,7 @@ describe.each(scenarios)('scenario %s', (name) => {
     const c = await pitr(['capture', '--until-caught-up']);
     expect(c.code, c.stderr).toBe(0);
     const time = await nextSecond();
-    cuts.push({ name: 'setup', time, dbExists: true, oracle: await dumpDatabase(src, db) });
+    cuts.push({ name: 'setup', time, dbExists: true, oracle: await dumpDatabase(src, db, { counters: true }) });
     await nextSecond();
     await run('workload.sql');
     const c2 = await pitr(['capture', '--until-caught-up']);
@@ -106,12 +106,13 @@ describe.each(scenarios)('scenario %s', (name) => {
         continue;
       }
       expect(r.code, `cut ${c.name}: ${r.stderr}`).toBe(0);
-      const got = await dumpDatabase(dst, into);
+      const got = await dumpDatabase(dst, into, { counters: true });
       expect(Object.keys(got).sort(), `cut ${c.name}`).toEqual(Object.keys(c.oracle).sort());
       for (const t of Object.keys(c.oracle)) {
         expect(got[t]!.create, `cut ${c.name} table ${t} definition`).toBe(c.oracle[t]!.create);
         expect(got[t]!.rows.length, `cut ${c.name} table ${t} row count`).toBe(c.oracle[t]!.rows.length);
         expect(rowDiff(c.oracle[t]!.rows, got[t]!.rows), `cut ${c.name} table ${t} rows`).toEqual([]);
+        expect(got[t]!.counter, `cut ${c.name} table ${t} AUTO_INCREMENT`).toBe(c.oracle[t]!.counter);
       }
     }
   });
@@ -123,7 +124,7 @@ describe.each(scenarios)('scenario %s', (name) => {
         const into = `${db}_t${i}`;
         const r = await pitr(['restore', '--table', `${db}.${t}`, '--as-of', iso(c.time), '--into-database', into]);
         expect(r.code, `cut ${c.name} table ${t}: ${r.stderr}`).toBe(0);
-        const got = await dumpDatabase(dst, into);
+        const got = await dumpDatabase(dst, into, { counters: true });
         expect(got[t], `cut ${c.name} table ${t}`).toEqual(c.oracle[t]);
       }
       for (const t of expectations.absent?.[c.name] ?? []) {

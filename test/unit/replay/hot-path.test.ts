@@ -192,6 +192,27 @@ describe('LineFolder', () => {
     expect(() => f.columnSet(['name'])).toThrow(/lacks key column id/);
   });
 
+  it('tracks the highest inserted AUTO_INCREMENT value, also of rows deleted since', () => {
+    const f = new LineFolder(['id'], false, 'id');
+    fold(f, [
+      { op: Op.INSERT, index: 0, after: { values: row(9, 'a') } },
+      { op: Op.INSERT, index: 1, after: { values: row(10, 'b') } },
+      { op: Op.INSERT, index: 2, after: { values: row(-50, 'neg') } },
+      { op: Op.DELETE, index: 3, before: { values: row(10, 'b') } },
+      { op: Op.UPDATE, index: 4, before: { values: row(9, 'a') }, after: { values: row(9, 'A') } },
+    ]);
+    expect(f.result().counterMax).toBe('10');
+    // A counter column that is not the key: rendered on its own.
+    const g = new LineFolder(['name'], false, 'id');
+    fold(g, [
+      { op: Op.INSERT, index: 0, after: { values: row(99, 'x') } },
+      { op: Op.INSERT, index: 1, after: { values: row(100, 'y') } },
+      { op: Op.DELETE, index: 2, before: { values: row(100, 'y') } },
+    ]);
+    expect(g.result().counterMax).toBe('100');
+    expect(new LineFolder(['id'], false).result().counterMax).toBeUndefined();
+  });
+
   it('spills its records to disk and keeps only the current image of each key', () => {
     const run = (spillEvery: number) => {
       const f = new LineFolder(['id'], true);
