@@ -1,7 +1,8 @@
-// Restore's use of checkpoints: per requested table, the newest checkpoint within the cut that builds on the
-// restore's snapshot and lies before the first schema change the restore replays; checked (chain bindings,
-// row count and digest) before use; its rows replace the table's snapshot rows and its partition is read from
-// the checkpoint's bound offset.
+// Restore's use of checkpoints: per restored table, the newest checkpoint within the cut that builds on the
+// restore's snapshot; checked (chain bindings, row count and digest) before use. Its rows replace the table's
+// rows up to it (the checkpointer only writes one where no DDL reshaped the table since its base, so the rows
+// load into the segment the checkpoint falls in, as the table is defined there), and its partition is read
+// from the checkpoint's bound offset.
 import type { Kafka } from 'kafkajs';
 import type { LogTopics } from '../log/topics.js';
 import type { RowRecordView } from '../log/record-codec.js';
@@ -24,8 +25,8 @@ export interface CheckpointBase {
 }
 
 /**
- * Checkpoint bases of the given tables (tableId -> base). `before` is the first schema change the restore
- * replays (a checkpoint must precede it: its rows load into the table as defined at the snapshot).
+ * Checkpoint bases of the restored tables (tableId -> base): every table some checkpoint holds that
+ * `wanted` says the restore rebuilds, whether the snapshot defined it or DDL created it later.
  */
 export async function checkpointBases(
   kafka: Kafka,
@@ -33,18 +34,17 @@ export async function checkpointBases(
   sourceId: string,
   snapshot: SnapshotInfo,
   cut: Cut,
-  before: Position | undefined,
-  tables: { database: string; table: string }[],
+  wanted: (database: string, table: string) => boolean,
 ): Promise<Map<string, CheckpointBase>> {
   const out = new Map<string, CheckpointBase>();
   const group = 'pitr-restore-checkpoints';
-  const stored = await readCheckpoints(kafka, topics, sourceId, group).catch(() => []);
-  for (const t of tables) {
-    const c = stored
-      .filter((x) => x.manifest.snapshotId === snapshot.id && comparePositions(x.position, snapshot.position) > 0 && withinCut(x.position, cut))
-      .filter((x) => !before || comparePositions(x.position, before) < 0)
-      .filter((x) => x.manifest.tables.some((e) => e.database === t.database && e.table === t.table))
-      .at(-1);
+  const stored = (await readCheckpoints(kafka, topics, sourceId, group).catch(() => [])).filter(
+    (x) => x.manifest.snapshotId === snapshot.id && comparePositions(x.position, snapshot.position) > 0 && withinCut(x.position, cut),
+  );
+  const tables = new Map<string, { database: string; table: string }>();
+  for (const x of stored) for (const e of x.manifest.tables) if (wanted(e.database, e.table)) tables.set(tableId(e.database, e.table), { database: e.database, table: e.table });
+  for (const t of tables.values()) {
+    const c = stored.filter((x) => x.manifest.tables.some((e) => e.database === t.database && e.table === t.table)).at(-1);
     if (!c) continue;
     const entry = c.manifest.tables.find((e) => e.database === t.database && e.table === t.table)!;
     const problems = await checkStoredCheckpoint(kafka, topics, sourceId, group, c, [entry]);

@@ -9,7 +9,7 @@ import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import { refuseUncovered } from '../log/table-coverage.js';
 import { coverageWindow, type CutSpec } from './cut-planner.js';
-import { checkRequest, indexedSpans, planRestore } from './restore-plan.js';
+import { checkRequest, indexedSpans, planRestore, restoresTable } from './restore-plan.js';
 import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js';
 import { ScratchReplay } from './scratch-replay.js';
 import { SegmentFold } from './segment-fold.js';
@@ -119,10 +119,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     // Read the restored tables' records. Records of other tables sharing a partition are skipped by
     // their Kafka key before any decoding; keyed tables fold on the wire format (LineFolder).
     // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them.
-    const firstDdl = plan.ddl[0]?.position;
     const checkpointed = opts.noCheckpoint
       ? new Map()
-      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, firstDdl, fold.snapshotTables());
+      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t));
     fold.startFromCheckpoints(checkpointed, topics.checkpoints);
     const layout = await changePartitions(kafka, topics.changes);
     const needed = new Set<number>();

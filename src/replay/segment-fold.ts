@@ -91,17 +91,16 @@ export class SegmentFold {
     }
   }
 
-  /** The snapshot definitions of the restored tables that the fold knows keys for (checkpoint candidates). */
-  snapshotTables(): { database: string; table: string }[] {
-    return this.o.plan.snapshot.begin.tables.filter((d) => this.infoAtSnapshot.has(tableId(d.database, d.table)));
-  }
-
   /** Folds each checkpoint's rows as the table's base (instead of its snapshot rows). */
   startFromCheckpoints(bases: Map<string, CheckpointBase>, topic: string): void {
     this.checkpointed = bases;
     for (const [id, base] of bases) {
       const s = this.tableFold(id);
-      for (const v of base.rows) this.changesRead += this.foldInitial(s.initial!, v, v.buf, `${topic}/0 (checkpoint ${base.checkpointId})`);
+      const where = `${topic}/0 (checkpoint ${base.checkpointId})`;
+      // The rows as of the checkpoint open the segment it falls in: before any change after it.
+      const seg = segmentOf(this.o.plan.ddl, base.position);
+      if (seg === 0 && s.initial) for (const v of base.rows) this.changesRead += this.foldInitial(s.initial, v, v.buf, where);
+      else for (const v of base.rows) this.spoolFor(s, seg).push(v.buf, where);
     }
   }
 
@@ -148,6 +147,8 @@ export class SegmentFold {
       if (v.kind === 'snapshotRows') {
         const later = plan.partialSegment.get(v.snapshotId);
         if (later !== undefined && this.wanted(v.database, v.table)) {
+          const base = this.checkpointed.get(tableId(v.database, v.table));
+          if (base && comparePositions(v.position, base.position) <= 0) continue; // in the checkpoint's rows
           this.spoolFor(this.tableFold(tableId(v.database, v.table)), later).push(m.value, where);
           continue;
         }
