@@ -37,6 +37,8 @@ export interface RowsEvent {
   /** insert/delete: plain images; update: { before, after } images. Keyed by column name. */
   rows: Array<Record<string, unknown>>;
   timestamp: number;
+  /** The statement ran with foreign_key_checks=0: the server applied no referential actions for it. */
+  noForeignKeyChecks?: boolean;
 }
 
 export interface XidEvent {

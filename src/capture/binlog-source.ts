@@ -150,6 +150,8 @@ export class BinlogSource {
           columnTypes: tableMap.columns.map((c) => c.type),
           rows: e.rows as Array<Record<string, unknown>>,
           timestamp: ts,
+          // Rows_log_event flag NO_FOREIGN_KEY_CHECKS_F: the session ran with foreign_key_checks=0 (no cascades).
+          ...(((e.flags as number) & 0x0002) !== 0 ? { noForeignKeyChecks: true } : {}),
         };
       }
       default:

@@ -178,6 +178,7 @@ export class TransactionBuilder {
         });
       }
       const c = tc.changes[tc.changes.length - 1]!;
+      if (ev.noForeignKeyChecks) c.noFkChecks = true;
       txn.bytes += 16 + rowSize(c.before?.values) + rowSize(c.after?.values);
     }
   }

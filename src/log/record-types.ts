@@ -47,6 +47,8 @@ export interface RowChangeMsg {
   index: number;
   before?: RowMsg | null;
   after?: RowMsg | null;
+  /** The source ran it with foreign_key_checks=0 (no referential actions); unset otherwise. */
+  noFkChecks?: boolean;
 }
 
 export interface ChangeBatchMsg {

@@ -4,6 +4,7 @@
 import type { DdlEntry, MetaState, SnapshotInfo } from '../log/meta-state.js';
 import { planCut, type CutSpec } from './cut-planner.js';
 import { schemaScope } from './schema-scope.js';
+import { cascadeScope } from './cascade-scope.js';
 import { describeCut, type CutReport } from './cut-report.js';
 import { refuseSystemSchema } from './target-guard.js';
 import { scratchTag } from './scratch-schemas.js';
@@ -37,6 +38,12 @@ export interface RestorePlan {
   lineage: Set<string>;
   /** Kafka keys ("db.table") of those names: records of other keys are skipped undecoded. */
   lineageKeys: Set<string>;
+  /**
+   * Tables (tableId) under foreign keys with referential actions: their changes replay one by one in
+   * commit order so that the server cascades as the source did (cascade-scope.ts). In a table restore
+   * it includes the tables they reference, which `lineage` then holds too (read, not moved into place).
+   */
+  cascade: Set<string>;
 }
 
 /** Checks of the request alone, before anything is read or written. */
@@ -79,6 +86,15 @@ export function planRestore(meta: MetaState, req: RestoreRequest): RestorePlan {
   // A table's rows were logged under every name it had: follow renames to all of them. Kafka keys
   // ("db.table") are the same for `a.b`.c and a.`b.c`: records are matched on their own fields.
   const lineage = tableLineage(req.tables ?? [], between);
+  const cascade = cascadeScope({
+    statements: [
+      ...snapshot.begin.tables.map((t) => ({ sql: t.createSql, defaultDb: t.database })),
+      ...between.map((d) => ({ sql: d.ddl.statement, defaultDb: d.ddl.defaultDatabase })),
+    ],
+    database: req.database,
+    lineage,
+  });
+  if (req.database === undefined) for (const id of cascade) lineage.add(id);
   const lineageKeys = new Set([...lineage].map((id) => {
     const n = fromTableId(id);
     return `${n.database}.${n.table}`;
@@ -116,6 +132,7 @@ export function planRestore(meta: MetaState, req: RestoreRequest): RestorePlan {
     partialSegment,
     lineage,
     lineageKeys,
+    cascade,
   };
 }
 

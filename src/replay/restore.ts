@@ -14,7 +14,7 @@ import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js
 import { ScratchReplay } from './scratch-replay.js';
 import { SegmentFold } from './segment-fold.js';
 import { LoadPool, defaultLoadConcurrency, openRestoreConnection } from './load-pool.js';
-import { refuseExisting, swapIntoPlace, type RestoredTable } from './table-swap.js';
+import { pointReferencesAtTarget, refuseExisting, swapIntoPlace, type RestoredTable } from './table-swap.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { formatPosition, type Cut } from '../core/position.js';
@@ -25,7 +25,7 @@ import { ScratchSchemas, hideScratchNames, removeStaleScratch } from './scratch-
 import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
 import type { CutReport } from './cut-report.js';
 import { checkpointBases } from './checkpoint-base.js';
-import { fromTableId } from '../core/table-name.js';
+import { fromTableId, tableId } from '../core/table-name.js';
 
 export type { RestoredTable };
 
@@ -118,10 +118,11 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
     // Read the restored tables' records. Records of other tables sharing a partition are skipped by
     // their Kafka key before any decoding; keyed tables fold on the wire format (LineFolder).
-    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them.
+    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them;
+    // not for tables under referential actions (a checkpoint folds the logged changes, which lack the cascades).
     const checkpointed = opts.noCheckpoint
       ? new Map()
-      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t));
+      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t) && !plan.cascade.has(tableId(db, t)));
     fold.startFromCheckpoints(checkpointed, topics.checkpoints);
     const layout = await changePartitions(kafka, topics.changes);
     const needed = new Set<number>();
@@ -168,7 +169,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
     const finalTables = await schema.finalTables();
     if (!opts.tables) for (const t of finalTables) await refuseExisting(conn, opts.intoDatabase ?? t.database, t.table, opts.replace);
-    const tables = await swapIntoPlace(conn, { tables: finalTables, scratchFor: (db) => scratch.nameFor(db), intoDatabase: opts.intoDatabase, tag: scratch.tag, createdDatabases });
+    const swap = { tables: finalTables, scratchFor: (db: string) => scratch.nameFor(db), intoDatabase: opts.intoDatabase, tag: scratch.tag, createdDatabases };
+    if (opts.tables) await pointReferencesAtTarget(conn, { ...swap, hold: scratch.nameFor('#foreign-key-hold'), sourceFor: (db) => scratch.reverse().get(db) });
+    const tables = await swapIntoPlace(conn, swap);
     return {
       tables,
       cut,

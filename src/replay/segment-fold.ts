@@ -15,10 +15,11 @@ import { applyFold, applyLineFold, describeTable, tableHasRows, type TableInfo }
 import { RecordSpool } from './record-spool.js';
 import type { LoadPool } from './load-pool.js';
 import { restoresTable, segmentOf, type RestorePlan, type RestoreRequest } from './restore-plan.js';
-import { comparePositions, withinCut } from '../core/position.js';
+import { comparePositions, withinCut, type Position } from '../core/position.js';
+import { changeStatement, insertStatement } from './change-sql.js';
 import { PitrError } from '../core/errors.js';
 import { formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
-import type { Connection } from '../core/mysql-conn.js';
+import { mysqlError, qualified, type Connection } from '../core/mysql-conn.js';
 import type { CheckpointBase } from './checkpoint-base.js';
 
 /** One table's fold of the first segment. */
@@ -169,10 +170,12 @@ export class SegmentFold {
       if (!this.wanted(v.database, v.table)) continue;
       const base = this.checkpointed.get(tableId(v.database, v.table));
       if (base && comparePositions(pos, base.position) <= 0) continue; // in the checkpoint's rows
-      const s = this.tableFold(tableId(v.database, v.table));
+      const id = tableId(v.database, v.table);
+      const s = this.tableFold(id);
       const seg = segmentOf(plan.ddl, pos);
       this.changesRead += v.ops.length;
-      if (seg === 0 && s.initial) this.foldInitial(s.initial, v, m.value, where);
+      // Tables under referential actions keep every change for the ordered replay (applyOrdered).
+      if (seg === 0 && s.initial && !plan.cascade.has(id)) this.foldInitial(s.initial, v, m.value, where);
       else this.spoolFor(s, seg).push(m.value, where);
     }
     await this.keepWithinBudget();
@@ -243,11 +246,12 @@ export class SegmentFold {
       }
     });
     await this.o.pool.runAll(jobs);
+    await this.applyOrdered(0);
   }
 
   /** Folds and loads segment `seg` (after plan.ddl[seg-1] was replayed), tables in parallel. */
   async loadSegment(seg: number): Promise<void> {
-    const jobs = [...this.tables].filter(([, s]) => s.later.has(seg)).map(([id, s]) => async (conn: Connection) => {
+    const jobs = [...this.tables].filter(([id, s]) => s.later.has(seg) && !this.o.plan.cascade.has(id)).map(([id, s]) => async (conn: Connection) => {
       const spool = s.later.get(seg)!;
       try {
         await this.foldSpool(conn, id, spool);
@@ -257,6 +261,63 @@ export class SegmentFold {
       }
     });
     await this.o.pool.runAll(jobs);
+    await this.applyOrdered(seg);
+  }
+
+  /**
+   * Replays segment `seg` of the tables under referential actions change by change, merged across
+   * tables in commit order (position, then the change's index in its transaction), with the server's
+   * foreign key checks on so that it cascades, sets null or defaults as the source did. A change the
+   * source made with foreign_key_checks=0, and a partial snapshot's rows, apply with them off.
+   */
+  private async applyOrdered(seg: number): Promise<void> {
+    const group = [...this.tables].filter(([id, s]) => this.o.plan.cascade.has(id) && s.later.has(seg));
+    if (!group.length) return;
+    const { meta, sourceId } = this.o;
+    await this.o.pool.run(async (conn) => {
+      const streams = [];
+      for (const [id, s] of group) {
+        const { database, table } = fromTableId(id);
+        const db = this.o.scratchFor(database);
+        const info = await describeTable(conn, db, table);
+        const spool = s.later.get(seg)!;
+        if (!info) throw new PitrError(`row changes for ${formatQualifiedName(database, table)} at ${spool.firstWhere} but the table does not exist there`);
+        streams.push(orderedChanges(spool, sourceId, meta, qualified(db, table), info.keyColumns));
+      }
+      const heads = streams.map((it) => it.next());
+      let checks = false;
+      let unmatched = 0;
+      try {
+        for (;;) {
+          let best = -1;
+          for (let i = 0; i < heads.length; i++) {
+            const h = heads[i]!;
+            if (h.done) continue;
+            if (best < 0 || compareOrder(h.value, (heads[best] as IteratorYieldResult<OrderedChange>).value) < 0) best = i;
+          }
+          if (best < 0) break;
+          const c = (heads[best] as IteratorYieldResult<OrderedChange>).value;
+          if (checks !== c.checks) {
+            await conn.query(`SET SESSION foreign_key_checks = ${c.checks ? 1 : 0}`);
+            checks = c.checks;
+          }
+          try {
+            const [r] = await conn.query(c.sql);
+            if ((r as { affectedRows?: number }).affectedRows === 0) unmatched++;
+          } catch (err) {
+            throw mysqlError(err, `replaying the change at ${c.where} with its referential actions failed`);
+          }
+          heads[best] = streams[best]!.next();
+        }
+      } finally {
+        if (checks) await conn.query('SET SESSION foreign_key_checks = 0');
+      }
+      if (unmatched) this.o.log.warn({ segment: seg, unmatched }, 'some replayed updates and deletes found no row');
+    });
+    for (const [, s] of group) {
+      s.later.get(seg)!.close();
+      s.later.delete(seg);
+    }
   }
 
   private async foldSpool(conn: Connection, id: string, spool: RecordSpool): Promise<void> {
@@ -291,6 +352,41 @@ export class SegmentFold {
     for (const s of this.tables.values()) {
       s.initial?.lines?.close();
       for (const spool of s.later.values()) spool.close();
+    }
+  }
+}
+
+/** One change of the ordered replay, with where it sorts. */
+interface OrderedChange {
+  /** Snapshot rows sort before every change of their segment. */
+  snapshot: boolean;
+  position: Position;
+  index: number;
+  sql: string;
+  /** Whether the server checks foreign keys (and applies their actions) for it. */
+  checks: boolean;
+  where: string;
+}
+
+function compareOrder(a: OrderedChange, b: OrderedChange): number {
+  if (a.snapshot !== b.snapshot) return a.snapshot ? -1 : 1;
+  return comparePositions(a.position, b.position) || a.index - b.index;
+}
+
+/** A table's spooled records as statements in commit order (the partition's order). */
+function* orderedChanges(spool: RecordSpool, sourceId: string, meta: MetaState, table: string, keyColumns: string[] | null): Generator<OrderedChange> {
+  const zero: Position = { fileSeq: 0, endPos: 0 };
+  for (const { buf, where } of spool.records()) {
+    const rec = decodeRecord(buf, where, sourceId);
+    if (rec.snapshotRows) {
+      for (const row of rec.snapshotRows.rows) yield { snapshot: true, position: zero, index: 0, sql: insertStatement(table, rec.snapshotRows.columns, row.values), checks: false, where };
+      continue;
+    }
+    const b = rec.change!;
+    const position = meta.batchCommit(b)?.position;
+    if (!position) continue; // a staged chunk of a transaction that never committed
+    for (const ch of b.changes) {
+      yield { snapshot: false, position, index: ch.index, sql: changeStatement(table, keyColumns, b.columns, ch), checks: !ch.noFkChecks, where };
     }
   }
 }

@@ -2,6 +2,7 @@
 // multi-table restore appears at once (tables they replace are renamed aside and dropped with the
 // scratch schemas). Also the refusal to overwrite without --replace.
 import { qid, qualified, type Connection } from '../core/mysql-conn.js';
+import { rewriteCreateTable } from '../schema/ddl-rewriter.js';
 import { TargetExistsError } from '../core/errors.js';
 import { formatQualifiedName, type QualifiedName } from '../core/table-name.js';
 
@@ -33,6 +34,51 @@ export async function refuseExisting(conn: Connection, db: string, table: string
   if (replace) return;
   if (await exists(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table])) {
     throw new TargetExistsError(`target table ${formatQualifiedName(db, table)} already exists on the recovery server; pass --replace or choose --into-database.`);
+  }
+}
+
+/**
+ * Tables restored on their own whose foreign keys reference other tables: in scratch those point at
+ * scratch tables (which the restore needed for the cascades), and would still point there once moved.
+ * Each is recreated in scratch from its own definition with the references aimed where the source
+ * meant them: a table of its own database in the destination database, another database's table in
+ * that database. Its rows are copied over inside the server from a holding schema (`hold`, a scratch
+ * schema: foreign key names are unique per database, so the old table must leave first).
+ */
+export async function pointReferencesAtTarget(conn: Connection, s: SwapInput & { hold: string; sourceFor: (scratchDb: string) => string | undefined }): Promise<void> {
+  const rebuild: { db: string; table: string; sql: string }[] = [];
+  for (const t of s.tables) {
+    const db = s.scratchFor(t.database);
+    const [fk] = await conn.query(
+      'SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND (UNIQUE_CONSTRAINT_SCHEMA <> ? OR REFERENCED_TABLE_NAME <> ?) LIMIT 1',
+      [db, t.table, db, t.table],
+    );
+    if (!(fk as unknown[]).length) continue;
+    const into = s.intoDatabase ?? t.database;
+    const [c] = await conn.query(`SHOW CREATE TABLE ${qualified(db, t.table)}`);
+    const create = (c as Record<string, string>[])[0]!['Create Table']!;
+    // Definitions first: moving a table aside re-points the scratch tables that reference it.
+    const sql = rewriteCreateTable(create, t.table, (refDb, refTable) => {
+      if (refDb === null) return refTable === t.table ? null : qualified(into, refTable);
+      const src = s.sourceFor(refDb);
+      if (src === undefined) return null;
+      return qualified(src === t.database ? into : src, refTable);
+    });
+    rebuild.push({ db, table: t.table, sql });
+  }
+  if (!rebuild.length) return;
+  await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(s.hold)}`);
+  for (const r of rebuild) {
+    const [cols] = await conn.query(
+      "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
+      [r.db, r.table],
+    );
+    const list = (cols as { c: string }[]).map((x) => qid(x.c)).join(', ');
+    await conn.query(`RENAME TABLE ${qualified(r.db, r.table)} TO ${qualified(s.hold, r.table)}`);
+    await conn.query(`USE ${qid(r.db)}`);
+    await conn.query(r.sql);
+    await conn.query(`INSERT INTO ${qualified(r.db, r.table)} (${list}) SELECT ${list} FROM ${qualified(s.hold, r.table)}`);
+    await conn.query(`DROP TABLE ${qualified(s.hold, r.table)}`);
   }
 }
 

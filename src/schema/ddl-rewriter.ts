@@ -252,3 +252,110 @@ export function renamedTables(sql: string, defaultDb: string): { from: TableName
   }
   return out;
 }
+
+/** A foreign key a statement declares: `child` references `parent`; `acts` when it has a referential action (CASCADE, SET NULL, SET DEFAULT). */
+export interface ForeignKeyEdge {
+  child: TableName;
+  parent: TableName;
+  acts: boolean;
+}
+
+/**
+ * Foreign keys declared by CREATE TABLE or ALTER TABLE (constraint clauses and column REFERENCES).
+ * Unqualified names belong to the statement's default database. Errs on the side of finding one:
+ * a restore that replays an FK's actions it need not is only slower.
+ */
+export function foreignKeyEdges(sql: string, defaultDb: string): ForeignKeyEdge[] {
+  const toks = tokenize(sql);
+  const sig = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
+  const word = (k: number) => (sig[k]?.t.kind === 'word' ? sig[k]!.t.text.toUpperCase() : '');
+  let k = 0;
+  if (word(k) !== 'CREATE' && word(k) !== 'ALTER') return [];
+  k++;
+  while (['OR', 'REPLACE', 'ONLINE', 'IGNORE', 'TEMPORARY'].includes(word(k))) k++;
+  if (word(k) !== 'TABLE') return [];
+  k++;
+  if (word(k) === 'IF') k += word(k + 1) === 'NOT' ? 3 : 2;
+  if (!sig[k]) return [];
+  const child = readTableName(toks, sig[k]!.i, defaultDb);
+  if (!child) return [];
+  const out: ForeignKeyEdge[] = [];
+  for (let s = k + 1; s < sig.length; s++) {
+    if (word(s) !== 'REFERENCES') continue;
+    const p = readTableName(toks, sig[s]!.i + 1, child.name.database);
+    if (!p) continue;
+    // Skip to the column list's end, then read MATCH / ON DELETE / ON UPDATE clauses.
+    let j = sig.findIndex((x) => x.i >= p.next);
+    if (j < 0) break;
+    if (sig[j]!.t.text === '(') {
+      let depth = 0;
+      for (; j < sig.length; j++) {
+        if (sig[j]!.t.text === '(') depth++;
+        else if (sig[j]!.t.text === ')' && --depth === 0) break;
+      }
+      j++;
+    }
+    let acts = false;
+    for (;;) {
+      if (word(j) === 'MATCH') j += 2;
+      else if (word(j) === 'ON' && (word(j + 1) === 'DELETE' || word(j + 1) === 'UPDATE')) {
+        const a = word(j + 2);
+        if (a === 'CASCADE') j += 3, (acts = true);
+        else if (a === 'SET') j += 4, (acts = true);
+        else if (a === 'NO') j += 4;
+        else j += 3;
+      } else break;
+    }
+    out.push({ child: child.name, parent: p.name, acts });
+    s = j - 1;
+  }
+  return out;
+}
+
+/**
+ * A CREATE TABLE statement (SHOW CREATE TABLE text) under another table name, with each REFERENCES
+ * target replaced by what `target` returns for it (null keeps it). `database` of an unqualified
+ * target is null.
+ */
+export function rewriteCreateTable(sql: string, newName: string, target: (database: string | null, table: string) => string | null): string {
+  const toks = tokenize(sql);
+  const next = (i: number) => {
+    let j = i;
+    while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;
+    return j;
+  };
+  let named = false;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind !== 'word') continue;
+    const w = t.text.toUpperCase();
+    if (!named && w === 'TABLE') {
+      const j = next(i + 1);
+      if (toks[j] && identName(toks[j]!) !== null) toks[j] = { kind: 'qid', text: quote(newName) };
+      named = true;
+      i = j;
+    } else if (w === 'REFERENCES') {
+      const a = next(i + 1);
+      const first = toks[a] ? identName(toks[a]!) : null;
+      if (first === null) continue;
+      let end = a;
+      let db: string | null = null;
+      let table = first;
+      if (toks[a + 1]?.kind === 'punct' && toks[a + 1]!.text === '.') {
+        const b = next(a + 2);
+        const second = toks[b] ? identName(toks[b]!) : null;
+        if (second !== null) {
+          db = first;
+          table = second;
+          end = b;
+        }
+      }
+      const repl = target(db, table);
+      if (repl !== null) {
+        toks.splice(a, end - a + 1, { kind: 'punct', text: repl });
+      }
+      i = a;
+    }
+  }
+  return toks.map((t) => t.text).join('');
+}

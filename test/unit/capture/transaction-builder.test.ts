@@ -271,3 +271,19 @@ describe('isSystemDatabase', () => {
     for (const db of ['shop', 'mysql2', 'sysx']) expect(isSystemDatabase(db)).toBe(false);
   });
 });
+
+describe('TransactionBuilder and foreign_key_checks', () => {
+  it('marks the row changes of a statement the source ran without foreign key checks', () => {
+    const b = new TransactionBuilder();
+    const [txn] = feed(b, [
+      { type: 'rotate', file: FILE, position: 4 },
+      gtid(11n, 100),
+      { type: 'query', statement: 'BEGIN', defaultDatabase: 'shop', timestamp: 100, file: FILE, nextPosition: 300 },
+      { ...rows('shop', 'customers', 'delete', [{ id: 3, v: 'c' }]), noForeignKeyChecks: true },
+      rows('shop', 'customers', 'delete', [{ id: 4, v: 'd' }]),
+      { type: 'xid', timestamp: 103, file: FILE, nextPosition: 900 },
+    ]);
+    const ch = txn!.tables.get('shop.customers')!.changes;
+    expect(ch.map((c) => c.noFkChecks ?? false)).toEqual([true, false]);
+  });
+});
