@@ -20,6 +20,8 @@ export interface QueryEvent {
   type: 'query';
   statement: string;
   defaultDatabase: string;
+  /** Session sql_mode bits from the event's status variables, when logged. */
+  sqlMode?: bigint;
   /** Seconds since epoch, as logged. */
   timestamp: number;
   file: string;

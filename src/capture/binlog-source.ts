@@ -1,5 +1,6 @@
 // Adapter over @vlasky/zongji: connects to the source's binlog and turns its events into the
 // driver-neutral BinlogEvents of binlog-events.ts. The only capture file that imports zongji.
+import { querySqlMode } from './query-status.js';
 import ZongJi from '@vlasky/zongji';
 import type { BinlogEvent } from './binlog-events.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
@@ -128,6 +129,7 @@ export class BinlogSource {
           type: 'query',
           statement: e.query as string,
           defaultDatabase: (e.schema as string) ?? '',
+          ...optional('sqlMode', querySqlMode(e.statusVarsBuffer as Buffer | undefined)),
           timestamp: ts,
           file: this.file,
           nextPosition: e.nextPosition,
@@ -158,6 +160,10 @@ export class BinlogSource {
         return null;
     }
   }
+}
+
+function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
 }
 
 /** Socket and protocol failures: the source went away (restart, network), reconnecting may help. */

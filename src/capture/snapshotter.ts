@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql, mysqlError, qualified, qid, type FieldPacket } from '../core/mysql-conn.js';
 import { encodeSnapshotValue } from './value-encoder.js';
-import type { RowMsg, SnapshotBeginMsg } from '../log/record-types.js';
+import type { RowMsg, SchemaObjectMsg, SnapshotBeginMsg } from '../log/record-types.js';
 import { binlogFileSeq } from '../core/position.js';
 import { rowSize, CHUNK_BYTES } from '../log/txn-records.js';
 import type { TableFilter } from './transaction-builder.js';
@@ -48,7 +48,9 @@ export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: 
       const [c] = await conn.query(`SHOW CREATE TABLE ${qualified(r.db, r.t)}`);
       defs.push({ database: r.db, table: r.t, createSql: (c as Record<string, string>[])[0]!['Create Table']! });
     }
+    const objects = await schemaObjects(conn, dbs);
     const begin: SnapshotBeginMsg = {
+      ...(objects.length ? { objects } : {}),
       snapshotId: randomUUID(),
       position: { fileSeq: binlogFileSeq(file), endPos: pos },
       gtidPos: gtidPos ?? '',
@@ -68,6 +70,47 @@ export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: 
   } finally {
     await conn.end().catch(() => undefined);
   }
+}
+
+const ACCESS_DENIED = new Set([1044, 1142, 1143, 1227, 1370]);
+
+/** Views, triggers, routines and events of the databases, as SHOW CREATE gives them (restore recreates them). */
+async function schemaObjects(conn: Awaited<ReturnType<typeof connectMysql>>, dbs: string[]): Promise<SchemaObjectMsg[]> {
+  if (!dbs.length) return [];
+  const out: SchemaObjectMsg[] = [];
+  // A capture user without SHOW VIEW / TRIGGER / routine privileges still snapshots the rows.
+  const show = async (sql: string) => {
+    try {
+      return ((await conn.query(sql))[0] as Record<string, string>[])[0];
+    } catch (err) {
+      if (ACCESS_DENIED.has((err as { errno?: number }).errno ?? 0)) return undefined;
+      throw err;
+    }
+  };
+  const list = async (sql: string) => (await conn.query(sql, [dbs]))[0] as Record<string, string>[];
+  for (const r of await list('SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME')) {
+    const c = await show(`SHOW CREATE VIEW ${qualified(r.db!, r.name!)}`);
+    if (c?.['Create View']) out.push({ database: r.db!, kind: 'VIEW', name: r.name!, createSql: c['Create View'] });
+  }
+  for (const r of await list(
+    'SELECT ROUTINE_SCHEMA AS db, ROUTINE_NAME AS name, ROUTINE_TYPE AS kind FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (?) ORDER BY ROUTINE_SCHEMA, CREATED, ROUTINE_NAME',
+  )) {
+    const kind = r.kind === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE';
+    const c = await show(`SHOW CREATE ${kind} ${qualified(r.db!, r.name!)}`);
+    const sql = c?.[kind === 'FUNCTION' ? 'Create Function' : 'Create Procedure'];
+    if (sql) out.push({ database: r.db!, kind, name: r.name!, createSql: sql, sqlMode: c!['sql_mode'] ?? '' });
+  }
+  for (const r of await list(
+    'SELECT TRIGGER_SCHEMA AS db, TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS t FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (?) ORDER BY TRIGGER_SCHEMA, EVENT_OBJECT_TABLE, ACTION_ORDER',
+  )) {
+    const c = await show(`SHOW CREATE TRIGGER ${qualified(r.db!, r.name!)}`);
+    if (c?.['SQL Original Statement']) out.push({ database: r.db!, kind: 'TRIGGER', name: r.name!, table: r.t!, createSql: c['SQL Original Statement'], sqlMode: c['sql_mode'] ?? '' });
+  }
+  for (const r of await list('SELECT EVENT_SCHEMA AS db, EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (?) ORDER BY EVENT_SCHEMA, EVENT_NAME')) {
+    const c = await show(`SHOW CREATE EVENT ${qualified(r.db!, r.name!)}`);
+    if (c?.['Create Event']) out.push({ database: r.db!, kind: 'EVENT', name: r.name!, createSql: c['Create Event'], sqlMode: c['sql_mode'] ?? '' });
+  }
+  return out;
 }
 
 /** Rows per primary-key range read in a snapshot: bounds memory whatever the table's size. */

@@ -20,7 +20,12 @@ export interface TableChanges {
 export interface DdlStatement {
   statement: string;
   defaultDatabase: string;
+  /** Session sql_mode bits it ran with (routines, triggers and views keep theirs). */
+  sqlMode?: bigint;
 }
+
+/** Statements of a standalone group without the DDL flag that still shape the schema (MariaDB logs DROP FUNCTION so). */
+const STANDALONE_SCHEMA = /^(CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+|DEFINER\s*=\s*\S+\s+|AGGREGATE\s+|IF\s+EXISTS\s+)*(FUNCTION|PROCEDURE|TRIGGER|VIEW|EVENT)\b/i;
 
 /** One committed source transaction. */
 export interface SourceTxn {
@@ -84,6 +89,7 @@ function rowValues(image: Record<string, unknown>, columns: string[], types: num
 export class TransactionBuilder {
   private current: SourceTxn | null = null;
   private isDdlGroup = false;
+  private isStandalone = false;
   private file = '';
   /** Of the transaction in progress: its GTID event's end, and its staged id once a chunk went out. */
   private startPosition: Position = { fileSeq: 0, endPos: 0 };
@@ -116,6 +122,7 @@ export class TransactionBuilder {
           bytes: 0,
         };
         this.isDdlGroup = ev.isDdl;
+        this.isStandalone = ev.standalone;
         this.startPosition = { fileSeq: binlogFileSeq(ev.file ?? this.file), endPos: ev.nextPosition ?? 0 };
         this.stagedId = '';
         this.stagedRows = 0;
@@ -131,8 +138,8 @@ export class TransactionBuilder {
         if (!txn) return null;
         const stmt = ev.statement.trim();
         const upper = stmt.slice(0, 16).toUpperCase();
-        if (this.isDdlGroup) {
-          txn.ddl.push({ statement: stmt, defaultDatabase: ev.defaultDatabase });
+        if (this.isDdlGroup || (this.isStandalone && STANDALONE_SCHEMA.test(stmt))) {
+          txn.ddl.push({ statement: stmt, defaultDatabase: ev.defaultDatabase, ...(ev.sqlMode !== undefined ? { sqlMode: ev.sqlMode } : {}) });
           return this.finish(ev.file, ev.nextPosition, ev.timestamp);
         }
         // Non-transactional engines end their group with a COMMIT query instead of an Xid.

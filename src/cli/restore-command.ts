@@ -154,11 +154,12 @@ export function registerRestoreCommand(program: Command): void {
       if (opts.json) {
         const c = res.cutReport;
         process.stdout.write(
-          JSON.stringify({ tables: res.tables, rows, cut: res.cutLabel, position: res.position, included: c.included, firstExcluded: c.firstExcluded, seconds: res.seconds, recordsRead: res.recordsRead, indexed: res.indexed }) + '\n',
+          JSON.stringify({ tables: res.tables, objects: res.objects, rows, cut: res.cutLabel, position: res.position, included: c.included, firstExcluded: c.firstExcluded, seconds: res.seconds, recordsRead: res.recordsRead, indexed: res.indexed }) + '\n',
         );
       } else {
         const names = res.tables.map((t) => `${t.into} (${t.rows})`).join(', ');
         process.stdout.write(`restored ${res.tables.length} table(s), ${rows} rows ${res.cutLabel} (${formatCutReport(res.cutReport)}) in ${res.seconds.toFixed(2)} s: ${names}\n`);
+        for (const o of res.objects) process.stdout.write(`  recreated ${o.kind.toLowerCase()} ${o.name}${o.note ? `: ${o.note}` : ''}\n`);
       }
     });
 }

@@ -90,6 +90,16 @@ export interface SnapshotBeginMsg {
   sourceServer?: string;
   tableFilter?: string;
   partial?: boolean;
+  objects?: SchemaObjectMsg[];
+}
+
+export interface SchemaObjectMsg {
+  database: string;
+  kind: string;
+  name: string;
+  createSql: string;
+  sqlMode?: string;
+  table?: string;
 }
 
 export interface SnapshotRowsMsg {

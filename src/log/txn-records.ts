@@ -117,7 +117,7 @@ export function txnMessages(ctx: BatchContext, txn: SourceTxn): OutMessage[] {
     const value = encodeRecord({
       version: RECORD_VERSION,
       sourceId: ctx.sourceId,
-      ddl: { defaultDatabase: d.defaultDatabase, statement: d.statement, gtid, position, commitTime: txn.commitTime },
+      ddl: { defaultDatabase: d.defaultDatabase, statement: d.statement, gtid, position, commitTime: txn.commitTime, ...(d.sqlMode !== undefined ? { sqlMode: d.sqlMode.toString() } : {}) },
     });
     out.push({ topic: ctx.topics.meta, partition: 0, key: META_KEY, value });
   }

@@ -5,6 +5,7 @@ import type { DdlEntry, MetaState, SnapshotInfo } from '../log/meta-state.js';
 import { planCut, type CutSpec } from './cut-planner.js';
 import { schemaScope } from './schema-scope.js';
 import { cascadeScope } from './cascade-scope.js';
+import { ObjectCatalog, type SchemaObject } from '../schema/schema-objects.js';
 import { describeCut, type CutReport } from './cut-report.js';
 import { refuseSystemSchema } from './target-guard.js';
 import { scratchTag } from './scratch-schemas.js';
@@ -44,6 +45,11 @@ export interface RestorePlan {
    * it includes the tables they reference, which `lineage` then holds too (read, not moved into place).
    */
   cascade: Set<string>;
+  /**
+   * Views, triggers, routines and events to recreate after the rows are in place, as they were
+   * defined at the cut: the restored database's, or the triggers of the restored tables.
+   */
+  objects: SchemaObject[];
 }
 
 /** Checks of the request alone, before anything is read or written. */
@@ -121,10 +127,21 @@ export function planRestore(meta: MetaState, req: RestoreRequest): RestorePlan {
   if (req.database !== undefined && !inSnapshot(req.database) && !meta.ddl.some((d) => d.ddl.statement.includes(req.database!))) {
     throw new UsageError(`database ${formatName(req.database)} is not in the log.`);
   }
+  const catalog = new ObjectCatalog(snapshot.begin.objects ?? []);
+  for (const d of between) {
+    // sql_mode 0 is what records without it decode to: unknown, not an empty mode.
+    const mode = d.ddl.sqlMode !== undefined && String(d.ddl.sqlMode) !== '0' ? String(d.ddl.sqlMode) : undefined;
+    catalog.apply(d.ddl.statement, d.ddl.defaultDatabase, mode, d.ddl.commitTime || undefined);
+  }
+  const objects =
+    req.database !== undefined
+      ? catalog.objects(req.database)
+      : catalog.objects().filter((o) => o.kind === 'TRIGGER' && req.tables!.some((t) => t.database === o.database && t.table === o.table));
   return {
     cut,
     snapshot,
     basename,
+    objects,
     cutReport,
     ddl,
     snapshotTables: scope.snapshotTables.map((i) => snapshot.begin.tables[i]!),

@@ -14,6 +14,7 @@ import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js
 import { ScratchReplay } from './scratch-replay.js';
 import { SegmentFold } from './segment-fold.js';
 import { LoadPool, defaultLoadConcurrency, openRestoreConnection } from './load-pool.js';
+import { recreateObjects, refuseExistingObjects, type RecreatedObject } from './object-restore.js';
 import { pointReferencesAtTarget, refuseExisting, swapIntoPlace, type RestoredTable } from './table-swap.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
@@ -71,6 +72,8 @@ export function parseByteSize(s: string): number {
 
 export interface RestoreResult {
   tables: RestoredTable[];
+  /** Views, triggers, routines and events recreated after the tables. */
+  objects: RecreatedObject[];
   cut: Cut;
   cutLabel: string;
   /** End position of the last included transaction (where replaying the binlog continues). */
@@ -169,11 +172,15 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
     const finalTables = await schema.finalTables();
     if (!opts.tables) for (const t of finalTables) await refuseExisting(conn, opts.intoDatabase ?? t.database, t.table, opts.replace);
+    const into = (db: string) => opts.intoDatabase ?? db;
+    await refuseExistingObjects(conn, plan.objects, into, opts.replace);
     const swap = { tables: finalTables, scratchFor: (db: string) => scratch.nameFor(db), intoDatabase: opts.intoDatabase, tag: scratch.tag, createdDatabases };
     if (opts.tables) await pointReferencesAtTarget(conn, { ...swap, hold: scratch.nameFor('#foreign-key-hold'), sourceFor: (db) => scratch.reverse().get(db) });
     const tables = await swapIntoPlace(conn, swap);
+    const objects = await recreateObjects(conn, plan.objects, { into, replace: opts.replace, log });
     return {
       tables,
+      objects,
       cut,
       cutLabel: cut.label,
       position: cutReport.included?.position ?? formatPosition(snapshot.position, basename),

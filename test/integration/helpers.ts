@@ -86,6 +86,37 @@ export async function dumpDatabase(conn: mysql.Connection, db: string, opts: { c
   return out;
 }
 
+/**
+ * A database's views, triggers, routines and events as SHOW CREATE gives them (key "KIND name"), with
+ * the database's own name written as {{db}} and an event's ENABLE / DISABLE as {{status}}
+ * (`status` holds it), so a copy in another database compares equal.
+ */
+export async function dumpObjects(conn: mysql.Connection, db: string): Promise<{ objects: Record<string, string>; status: Record<string, string> }> {
+  const objects: Record<string, string> = {};
+  const status: Record<string, string> = {};
+  const norm = (s: string) => s.split(db).join('{{db}}');
+  const rows = async (sql: string) => (await conn.query(sql, [db]))[0] as Record<string, string>[];
+  const show = async (sql: string) => ((await conn.query(sql))[0] as Record<string, string>[])[0]!;
+  const q = (n: string) => '`' + n.replace(/`/g, '``') + '`';
+  for (const r of await rows('SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?')) {
+    objects[`VIEW ${r.n}`] = norm((await show(`SHOW CREATE VIEW ${q(db)}.${q(r.n!)}`))['Create View']!);
+  }
+  for (const r of await rows('SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?')) {
+    const c = await show(`SHOW CREATE TRIGGER ${q(db)}.${q(r.n!)}`);
+    objects[`TRIGGER ${r.n}`] = norm(`${c['SQL Original Statement']} /* sql_mode=${c['sql_mode']} */`);
+  }
+  for (const r of await rows('SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS k FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?')) {
+    const c = await show(`SHOW CREATE ${r.k} ${q(db)}.${q(r.n!)}`);
+    objects[`${r.k} ${r.n}`] = norm(`${c[r.k === 'FUNCTION' ? 'Create Function' : 'Create Procedure']} /* sql_mode=${c['sql_mode']} */`);
+  }
+  for (const r of await rows('SELECT EVENT_NAME AS n, STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?')) {
+    const c = await show(`SHOW CREATE EVENT ${q(db)}.${q(r.n!)}`);
+    objects[`EVENT ${r.n}`] = norm(`${c['Create Event']!.replace(/\b(ENABLE|DISABLE ON SLAVE|DISABLE)\b/, '{{status}}')} /* sql_mode=${c['sql_mode']} */`);
+    status[`EVENT ${r.n}`] = r.s!;
+  }
+  return { objects, status };
+}
+
 /** Waits until the wall clock enters the next whole second (plus a margin). */
 export async function nextSecond(margin = 80): Promise<number> {
   const now = Date.now();

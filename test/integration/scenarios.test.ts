@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { REPO, connect, dumpDatabase, iso, nextSecond, pitr, rowDiff, stack, type TableDump } from './helpers.js';
+import { REPO, connect, dumpDatabase, dumpObjects, iso, nextSecond, pitr, rowDiff, stack, type TableDump } from './helpers.js';
 
 const DIR = path.join(REPO, 'test/scenarios');
 const only = process.env.PITR_SCENARIO;
@@ -17,6 +17,8 @@ const scenarios = readdirSync(DIR, { withFileTypes: true })
 interface Expect {
   absent?: Record<string, string[]>;
   tables?: string[];
+  /** Compare views, triggers, routines and events too (events must come back disabled). */
+  objects?: boolean;
 }
 
 /** Statements of a SQL file, split at `;` ending a line, with cut markers kept in order. */
@@ -62,7 +64,7 @@ afterAll(async () => {
 
 describe.each(scenarios)('scenario %s', (name) => {
   const db = `sc_${name.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}`;
-  const cuts: { name: string; time: number; dbExists: boolean; oracle: Record<string, TableDump> }[] = [];
+  const cuts: { name: string; time: number; dbExists: boolean; oracle: Record<string, TableDump>; objects?: Record<string, string> }[] = [];
   const expectations: Expect = existsSync(path.join(DIR, name, 'expect.json'))
     ? JSON.parse(readFileSync(path.join(DIR, name, 'expect.json'), 'utf8'))
     : {};
@@ -72,12 +74,13 @@ describe.each(scenarios)('scenario %s', (name) => {
     const [r] = await src.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db]);
     return (r as unknown[]).length > 0;
   };
+  const objectsOf = async () => (expectations.objects ? { objects: (await dumpObjects(src, db)).objects } : {});
   const run = async (file: string) => {
     for (const step of parseScript(read(file))) {
       if ('sql' in step) await work.query(step.sql);
       else {
         const time = await nextSecond();
-        cuts.push({ name: step.cut, time, dbExists: await databaseExists(), oracle: await dumpDatabase(src, db, { counters: true }) });
+        cuts.push({ name: step.cut, time, dbExists: await databaseExists(), oracle: await dumpDatabase(src, db, { counters: true }), ...(await objectsOf()) });
         await nextSecond();
       }
     }
@@ -89,7 +92,7 @@ describe.each(scenarios)('scenario %s', (name) => {
     const c = await pitr(['capture', '--until-caught-up']);
     expect(c.code, c.stderr).toBe(0);
     const time = await nextSecond();
-    cuts.push({ name: 'setup', time, dbExists: true, oracle: await dumpDatabase(src, db, { counters: true }) });
+    cuts.push({ name: 'setup', time, dbExists: true, oracle: await dumpDatabase(src, db, { counters: true }), ...(await objectsOf()) });
     await nextSecond();
     await run('workload.sql');
     const c2 = await pitr(['capture', '--until-caught-up']);
@@ -114,6 +117,11 @@ describe.each(scenarios)('scenario %s', (name) => {
         expect(rowDiff(c.oracle[t]!.rows, got[t]!.rows), `cut ${c.name} table ${t} rows`).toEqual([]);
         expect(got[t]!.counter, `cut ${c.name} table ${t} AUTO_INCREMENT`).toBe(c.oracle[t]!.counter);
       }
+      if (c.objects) {
+        const restored = await dumpObjects(dst, into);
+        expect(restored.objects, `cut ${c.name}: views, triggers, routines, events`).toEqual(c.objects);
+        for (const [k, s] of Object.entries(restored.status)) expect(s, `cut ${c.name}: ${k} is created disabled`).toBe('DISABLED');
+      }
     }
   });
 
@@ -126,6 +134,14 @@ describe.each(scenarios)('scenario %s', (name) => {
         expect(r.code, `cut ${c.name} table ${t}: ${r.stderr}`).toBe(0);
         const got = await dumpDatabase(dst, into, { counters: true });
         expect(got[t], `cut ${c.name} table ${t}`).toEqual(c.oracle[t]);
+        if (c.objects) {
+          // A table restore brings back that table's own triggers, and nothing else.
+          // (Tables restored before it at this cut share the destination: compare triggers on `t`.)
+          const on = ([k, v]: [string, string]) => k.startsWith('TRIGGER ') && new RegExp(`\\bON\\s+(\\S*\\.)?\`?${t}\`?\\s`, 'i').test(v);
+          const restored = Object.entries((await dumpObjects(dst, into)).objects);
+          expect(restored.every(([k]) => k.startsWith('TRIGGER ')), `cut ${c.name} table ${t}: only triggers`).toBe(true);
+          expect(Object.fromEntries(restored.filter(on)), `cut ${c.name} table ${t}: its triggers`).toEqual(Object.fromEntries(Object.entries(c.objects).filter(on)));
+        }
       }
       for (const t of expectations.absent?.[c.name] ?? []) {
         expect(c.oracle[t], `oracle says ${t} exists at ${c.name}`).toBeUndefined();

@@ -3,7 +3,7 @@
 // writer keeps writing without waiting on the snapshot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type mysql from 'mysql2/promise';
-import { connect, dumpDatabase, iso, nextSecond, pitr, rowDiff, stack } from './helpers.js';
+import { connect, dumpDatabase, dumpObjects, iso, nextSecond, pitr, rowDiff, stack } from './helpers.js';
 import { provisionLog } from '../../src/log/provision.js';
 import { SNAPSHOT_CHUNK_ROWS } from '../../src/capture/snapshotter.js';
 
@@ -113,5 +113,43 @@ describe('widening the --tables filter', () => {
     const one = await pitr(['restore', '--source-id', source, '--table', `${db}.b`, '--as-of', iso(t), '--into-database', `${db}_b`]);
     expect(one.code, one.stderr).toBe(0);
     expect((await dumpDatabase(dst, `${db}_b`)).b).toEqual(oracle.b);
+  });
+});
+
+describe('schema objects in the snapshot', () => {
+  it('recreates the views, triggers, routines and events the snapshot found, events disabled', async () => {
+    const info = await stack();
+    const source = `snapobj${Date.now().toString(36)}`;
+    const db = `snapobj_${Date.now().toString(36)}`;
+    await provisionLog({ kafka: info.kafka, sourceId: source });
+    await src.query(`CREATE DATABASE ${db}`);
+    for (const sql of [
+      `CREATE TABLE ${db}.t (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`,
+      `CREATE TABLE ${db}.log (id INT AUTO_INCREMENT PRIMARY KEY, tid INT)`,
+      `CREATE TRIGGER ${db}.t_ai AFTER INSERT ON ${db}.t FOR EACH ROW INSERT INTO ${db}.log (tid) VALUES (NEW.id)`,
+      `CREATE VIEW ${db}.v AS SELECT id FROM ${db}.t WHERE n > 0`,
+      `CREATE VIEW ${db}.vv AS SELECT id FROM ${db}.v`,
+      `CREATE FUNCTION ${db}.twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2`,
+      `CREATE PROCEDURE ${db}.bump() UPDATE ${db}.t SET n = ${db}.twice(n + 1)`,
+      `CREATE EVENT ${db}.tick ON SCHEDULE EVERY 1 HOUR STARTS '2030-01-01 00:00:00' DO CALL ${db}.bump()`,
+      `INSERT INTO ${db}.t (id) VALUES (1), (2)`,
+    ]) await src.query(sql);
+    const cap = await pitr(['capture', '--source-id', source, '--tables', `${db}.*`, '--until-caught-up']);
+    expect(cap.code, cap.stderr).toBe(0);
+    const t = await nextSecond();
+    const oracle = await dumpObjects(src, db);
+    const rows = await dumpDatabase(src, db);
+    await nextSecond();
+    const caught = await pitr(['capture', '--source-id', source, '--tables', `${db}.*`, '--until-caught-up']);
+    expect(caught.code, caught.stderr).toBe(0);
+    const r = await pitr(['restore', '--source-id', source, '--database', db, '--as-of', iso(t), '--into-database', `${db}_r`]);
+    expect(r.code, r.stderr).toBe(0);
+    const got = await dumpObjects(dst, `${db}_r`);
+    expect(Object.keys(oracle.objects).sort()).toEqual(['EVENT tick', 'FUNCTION twice', 'PROCEDURE bump', 'TRIGGER t_ai', 'VIEW v', 'VIEW vv']);
+    expect(got.objects).toEqual(oracle.objects);
+    expect(got.status).toEqual({ 'EVENT tick': 'DISABLED' });
+    // The trigger did not fire during the load: the log holds what it wrote on the source.
+    expect(await dumpDatabase(dst, `${db}_r`)).toEqual(rows);
+    expect(r.stdout).toMatch(/recreated event .*tick: created disabled/);
   });
 });
