@@ -8,6 +8,9 @@ import { tableKeyColumns } from './key-columns.js';
 import { WindowFolder, type DiffResult } from './window-fold.js';
 import type { OpenLog, Window } from './log-window.js';
 import { formatQualifiedName } from '../core/table-name.js';
+import { UsageError } from '../core/errors.js';
+import type { MysqlUrl } from '../core/mysql-url.js';
+import { changedByCascades, materializedWindow } from './materialized-window.js';
 
 export interface DiffOptions {
   kafka: KafkaSettings;
@@ -17,6 +20,8 @@ export interface DiffOptions {
   to: number;
   /** Most rows listed per kind (counts are always complete). */
   limit?: number;
+  /** The recovery server: a table that foreign-key actions change is compared as materialized there. */
+  recovery?: () => Promise<MysqlUrl>;
 }
 
 export interface DiffReport extends DiffResult {
@@ -48,12 +53,29 @@ export async function foldWindow(log: OpenLog, table: TableRef, w: Window): Prom
   return folder;
 }
 
+/**
+ * The window's net effect: from the table's own changes, or, for a table that foreign-key actions
+ * change (its records miss the cascaded rows), from the table materialized at both ends.
+ */
+export async function windowOf(
+  log: OpenLog,
+  table: TableRef,
+  w: Window,
+  times: { from: number; to: number },
+  kafka: KafkaSettings,
+  recovery: (() => Promise<MysqlUrl>) | undefined,
+): Promise<WindowFolder> {
+  if (!changedByCascades(log, table, w)) return foldWindow(log, table, w);
+  if (!recovery) throw new UsageError(`${formatQualifiedName(table.database, table.table)} is changed by foreign-key actions, which the binlog does not hold; this needs the recovery server (--target) to materialize it.`);
+  return materializedWindow(log, table, w, times, tableKeyColumns(log.meta, table.database, table.table, w.to.at), { kafka, recovery });
+}
+
 export async function runDiff(opts: DiffOptions): Promise<DiffReport> {
   const started = Date.now();
   const log = await openLog(opts.kafka, opts.sourceId, 'diff');
   requireTable(log, opts.table);
   const w = planWindow(log.meta, opts.from, opts.to, opts.table);
-  const folder = await foldWindow(log, opts.table, w);
+  const folder = await windowOf(log, opts.table, w, { from: opts.from, to: opts.to }, opts.kafka, opts.recovery);
   return {
     table: formatQualifiedName(opts.table.database, opts.table.table),
     window: w.label,

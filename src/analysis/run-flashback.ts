@@ -12,7 +12,8 @@ import { comparePositions } from '../core/position.js';
 import { sqlLiteral } from '../replay/sql-values.js';
 import { logger } from '../core/logger.js';
 import { openLog, requireTable, planWindow } from './log-window.js';
-import { foldWindow } from './run-diff.js';
+import { windowOf } from './run-diff.js';
+import { cascadeReach } from './materialized-window.js';
 import { identName, tokenize } from '../schema/ddl-rewriter.js';
 import type { KeyedEntry } from './window-fold.js';
 import { displayImage } from './row-image.js';
@@ -21,7 +22,7 @@ import {
   FLASHBACK_SESSION,
   flashbackStatements,
   logKeyString,
-  orderedStatements,
+  type FlashbackStatements,
   renderScript,
   sameAsServer,
   serverKeyString,
@@ -38,6 +39,8 @@ export interface FlashbackOptions {
   /** Credentials given for applying; set means --execute. */
   executeUrl?: MysqlUrl;
   force?: boolean;
+  /** The recovery server: a table that foreign-key actions change is compared as materialized there. */
+  recovery?: () => Promise<MysqlUrl>;
 }
 
 export interface Conflict {
@@ -116,9 +119,15 @@ export async function runFlashback(opts: FlashbackOptions): Promise<FlashbackRes
     return tokenize(d.ddl.statement).some((tok) => identName(tok) === opts.table.table);
   });
   if (ddl) throw new UsageError(`${name} had a schema change in the window ("${ddl.ddl.statement.slice(0, 60)}"); flashback works within one table definition.`);
-  const folder = await foldWindow(lg, opts.table, w);
-  if (!folder.keyColumns) throw new UsageError(`${name} has no primary key or NOT NULL unique key the log knows of; flashback needs one to address rows.`);
-  const entries = [...folder.keyed.values()].filter((e) => e.start || e.end);
+  // The rows the table's changes reached through ON DELETE / ON UPDATE actions go back with it.
+  const tables = [opts.table, ...cascadeReach(lg, opts.table, w)];
+  const plans: { table: TableRef; name: string; keyColumns: string[]; entries: KeyedEntry[] }[] = [];
+  for (const t of tables) {
+    const folder = await windowOf(lg, t, w, { from: opts.from, to: opts.to }, opts.kafka, opts.recovery);
+    const tname = formatQualifiedName(t.database, t.table);
+    if (!folder.keyColumns) throw new UsageError(`${tname} has no primary key or NOT NULL unique key the log knows of; flashback needs one to address rows.`);
+    plans.push({ table: t, name: tname, keyColumns: folder.keyColumns, entries: [...folder.keyed.values()].filter((e) => e.start || e.end) });
+  }
   const tLog = Date.now();
 
   const conn = opts.executeUrl
@@ -130,17 +139,25 @@ export async function runFlashback(opts: FlashbackOptions): Promise<FlashbackRes
       for (const s of FLASHBACK_SESSION) await conn.query(s);
       await conn.query('START TRANSACTION');
     }
-    const cur = await currentRows(conn, opts.table, folder.keyColumns, entries, Boolean(opts.executeUrl));
     const conflicts: Conflict[] = [];
-    const apply: KeyedEntry[] = [];
-    for (const e of entries) {
-      const reason = conflictOf(e, cur.get(logKeyString(e.key)));
-      if (reason) conflicts.push({ key: displayImage({ columns: e.keyColumns, values: e.key }), reason });
-      if (!reason || opts.force) apply.push(e);
+    const per: FlashbackStatements[] = [];
+    let rows = 0;
+    for (const p of plans) {
+      const cur = await currentRows(conn, p.table, p.keyColumns, p.entries, Boolean(opts.executeUrl));
+      const apply: KeyedEntry[] = [];
+      for (const e of p.entries) {
+        const reason = conflictOf(e, cur.get(logKeyString(e.key)));
+        if (reason) conflicts.push({ key: displayImage({ columns: e.keyColumns, values: e.key }), reason: p === plans[0] ? reason : `${p.name} ${reason}` });
+        if (!reason || opts.force) apply.push(e);
+      }
+      rows += apply.length;
+      per.push(flashbackStatements(p.table.database, p.table.table, apply));
     }
     tCheck = Date.now();
-    const statements = orderedStatements(flashbackStatements(opts.table.database, opts.table.table, apply));
-    const script = renderScript({ table: qualified(opts.table.database, opts.table.table), window: `${w.from.label}, undoing the changes ${w.label}`, rows: apply.length, conflicts, forced: Boolean(opts.force) }, statements);
+    // Children's rows leave before their parents' and come back after them (foreign keys are checked).
+    const statements = [...[...per].reverse().flatMap((x) => x.deletes), ...per.flatMap((x) => x.updates), ...per.flatMap((x) => x.inserts)];
+    const label = plans.length > 1 ? `${qualified(opts.table.database, opts.table.table)} (with ${plans.slice(1).map((p) => p.name).join(', ')}, reached by its foreign-key actions)` : qualified(opts.table.database, opts.table.table);
+    const script = renderScript({ table: label, window: `${w.from.label}, undoing the changes ${w.label}`, rows, conflicts, forced: Boolean(opts.force) }, statements);
     if (opts.executeUrl) {
       try {
         for (let i = 0; i < statements.length; i += 500) await conn.query(statements.slice(i, i + 500).join(';\n'));
@@ -155,7 +172,7 @@ export async function runFlashback(opts: FlashbackOptions): Promise<FlashbackRes
     return {
       table: name,
       window: w.label,
-      rows: apply.length,
+      rows,
       statements: statements.length,
       conflicts,
       script,

@@ -22,6 +22,7 @@ export function registerDiffCommand(program: Command): void {
     .option('--from <time>', 'first cut (ISO-8601 or @epoch)')
     .option('--to <time>', 'second cut')
     .option('--limit <n>', 'list at most n rows per kind (counts stay complete)', (v) => Number(v))
+    .option('--target <url>', 'recovery server, where a table that foreign-key actions change is materialized (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--source-id <id>', 'log name of the source (default: main)')
     .option('--json', 'print the result as JSON')
@@ -36,6 +37,7 @@ export function registerDiffCommand(program: Command): void {
         from: parseCutTime(opts.from),
         to: parseCutTime(opts.to),
         limit: opts.limit,
+        recovery: () => conn.target(),
       });
       if (opts.json) {
         process.stdout.write(JSON.stringify(res) + '\n');

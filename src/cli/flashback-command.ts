@@ -28,6 +28,7 @@ export function registerFlashbackCommand(program: Command): void {
     .option('--execute-url <url>', 'mysql://user:pass@host:port allowed to write the table (required with --execute)')
     .option('--force', 'also overwrite rows that changed again after the window')
     .option('--source <url>', 'server whose current rows are checked when printing (default: PITR_SOURCE or the local stack)')
+    .option('--target <url>', 'recovery server, where a table that foreign-key actions change is materialized (default: PITR_TARGET or the local stack)')
     .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
     .option('--source-id <id>', 'log name of the source (default: main)')
     .option('--json', 'print a JSON summary (with the script) instead of the script')
@@ -46,6 +47,7 @@ export function registerFlashbackCommand(program: Command): void {
         from: parseCutTime(opts.from),
         to: parseCutTime(opts.to),
         checkUrl: () => conn.source(),
+        recovery: () => conn.target(),
         executeUrl: opts.execute ? parseMysqlUrl(urlText!, '--execute-url') : undefined,
         force: opts.force,
       });

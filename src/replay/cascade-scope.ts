@@ -69,3 +69,42 @@ export function cascadeScope(input: CascadeScopeInput): Set<string> {
   }
   return out;
 }
+
+/**
+ * Tables whose rows the server changes through a referential action (the child of an FK with ON
+ * DELETE/UPDATE CASCADE, SET NULL or SET DEFAULT): their own records miss those changes.
+ */
+export function cascadeVictims(statements: { sql: string; defaultDb: string }[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of statements) for (const e of foreignKeyEdges(s.sql, s.defaultDb)) if (e.acts) out.add(tableId(e.child.database, e.child.table));
+  return out;
+}
+
+/**
+ * The tables a delete or key update of `table` reaches through referential actions, nearest first
+ * (children, then theirs): what a flashback of the table must put back with it.
+ */
+export function cascadeDescendants(statements: { sql: string; defaultDb: string }[], table: string): string[] {
+  const children = new Map<string, Set<string>>();
+  for (const s of statements) {
+    for (const e of foreignKeyEdges(s.sql, s.defaultDb)) {
+      if (!e.acts) continue;
+      const p = tableId(e.parent.database, e.parent.table);
+      const c = tableId(e.child.database, e.child.table);
+      if (p === c) continue;
+      let set = children.get(p);
+      if (!set) children.set(p, (set = new Set()));
+      set.add(c);
+    }
+  }
+  const out: string[] = [];
+  const seen = new Set([table]);
+  for (let i = -1; i < out.length; i++) {
+    for (const c of children.get(i < 0 ? table : out[i]!) ?? []) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push(c);
+    }
+  }
+  return out;
+}

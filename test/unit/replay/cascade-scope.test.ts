@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cascadeScope } from '../../../src/replay/cascade-scope.js';
+import { cascadeDescendants, cascadeScope, cascadeVictims } from '../../../src/replay/cascade-scope.js';
 import { changeStatement } from '../../../src/replay/change-sql.js';
 import { foreignKeyEdges, rewriteCreateTable } from '../../../src/schema/ddl-rewriter.js';
 import { Op } from '../../../src/log/record-types.js';
@@ -74,5 +74,21 @@ describe('changeStatement', () => {
     expect(changeStatement('`d`.`t`', null, cols, { op: Op.DELETE, index: 0, before: { values: [v(1), { text: 'a' }] } })).toBe(
       "DELETE FROM `d`.`t` WHERE `id` <=> 1 AND `name` <=> 'a' LIMIT 1",
     );
+  });
+});
+
+describe('cascadeVictims and cascadeDescendants', () => {
+  const chain = [
+    { sql: 'CREATE TABLE fk.orders (id INT PRIMARY KEY, cid INT, FOREIGN KEY (cid) REFERENCES customers (id) ON DELETE CASCADE)', defaultDb: '' },
+    { sql: 'CREATE TABLE items (id INT PRIMARY KEY, oid INT, FOREIGN KEY (oid) REFERENCES orders (id) ON DELETE CASCADE)', defaultDb: 'fk' },
+    { sql: 'CREATE TABLE notes (id INT PRIMARY KEY, oid INT, FOREIGN KEY (oid) REFERENCES orders (id))', defaultDb: 'fk' },
+    { sql: 'CREATE TABLE tree (id INT PRIMARY KEY, up INT, FOREIGN KEY (up) REFERENCES tree (id) ON DELETE CASCADE)', defaultDb: 'fk' },
+  ];
+  it('names the children of actions, not those of plain keys', () => {
+    expect([...cascadeVictims(chain)].sort()).toEqual(['items', 'orders', 'tree'].map((t) => tableId('fk', t)).sort());
+  });
+  it('reaches down a chain nearest first, skipping self-references', () => {
+    expect(cascadeDescendants(chain, tableId('fk', 'customers'))).toEqual([tableId('fk', 'orders'), tableId('fk', 'items')]);
+    expect(cascadeDescendants(chain, tableId('fk', 'tree'))).toEqual([]);
   });
 });
