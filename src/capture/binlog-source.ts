@@ -1,6 +1,6 @@
 // Adapter over @vlasky/zongji: connects to the source's binlog and turns its events into the
 // driver-neutral BinlogEvents of binlog-events.ts. The only capture file that imports zongji.
-import { querySqlMode } from './query-status.js';
+import { querySqlMode, queryText } from './query-status.js';
 import ZongJi from '@vlasky/zongji';
 import type { BinlogEvent } from './binlog-events.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
@@ -127,7 +127,7 @@ export class BinlogSource {
       case 'query':
         return {
           type: 'query',
-          statement: e.query as string,
+          statement: queryText(e.queryBuffer as Buffer | undefined, e.statusVarsBuffer as Buffer | undefined, e.query as string),
           defaultDatabase: (e.schema as string) ?? '',
           ...optional('sqlMode', querySqlMode(e.statusVarsBuffer as Buffer | undefined)),
           timestamp: ts,

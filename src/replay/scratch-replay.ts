@@ -8,6 +8,8 @@ import { formatPosition } from '../core/position.js';
 import { CoverageError } from '../core/errors.js';
 import { formatQualifiedName, type QualifiedName } from '../core/table-name.js';
 import type { ScratchSchemas } from './scratch-schemas.js';
+import { ansiQuotes } from '../schema/schema-objects.js';
+import { RESTORE_SESSION } from './load-pool.js';
 import { restoresTable, type RestorePlan, type RestoreRequest } from './restore-plan.js';
 
 /** No such table / database, or already exists: what DDL of uncaptured tables runs into. */
@@ -53,8 +55,11 @@ export class ScratchReplay {
       await this.conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(s)}`);
       await this.conn.query(`USE ${qid(s)}`);
     }
+    // The statement's own sql_mode (ANSI_QUOTES changes how it parses; strict modes what it accepts).
+    const mode = d.sqlMode !== undefined && String(d.sqlMode) !== '0' ? String(d.sqlMode) : undefined;
     try {
-      await this.conn.query(rewriteDatabases(d.statement, nameFor));
+      if (mode !== undefined) await this.conn.query('SET SESSION sql_mode = ?', [Number(mode)]);
+      await this.conn.query(rewriteDatabases(d.statement, nameFor, ansiQuotes(mode)));
     } catch (err) {
       // Tables outside capture's --tables filter have DDL in the log but no definition in the
       // snapshot: their statements may fail here, harmlessly, unless they touch what we restore.
@@ -65,6 +70,8 @@ export class ScratchReplay {
         return;
       }
       throw mysqlError(err, `replaying DDL at ${formatPosition(entry.position, this.plan.basename)} ("${d.statement.slice(0, 80)}") failed`);
+    } finally {
+      if (mode !== undefined) await this.conn.query(RESTORE_SESSION);
     }
   }
 

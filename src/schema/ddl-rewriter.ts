@@ -4,7 +4,8 @@
 
 type Tok = { kind: 'ws' | 'comment' | 'str' | 'qid' | 'word' | 'punct'; text: string };
 
-export function tokenize(sql: string): Tok[] {
+/** Tokens of a statement; under ANSI_QUOTES (`ansi`) "..." is an identifier, returned backtick-quoted. */
+export function tokenize(sql: string, ansi = false): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   const n = sql.length;
@@ -33,6 +34,15 @@ export function tokenize(sql: string): Tok[] {
       while (j < n && /\d/.test(sql[j]!)) j++;
       out.push({ kind: 'punct', text: sql.slice(i, j) });
       i = j;
+    } else if (c === '"' && ansi) {
+      let j = i + 1;
+      while (j < n) {
+        if (sql[j] === '"' && sql[j + 1] === '"') j += 2;
+        else if (sql[j] === '"') break;
+        else j++;
+      }
+      out.push({ kind: 'qid', text: '`' + sql.slice(i + 1, j).replace(/""/g, '"').replace(/`/g, '``') + '`' });
+      i = j + 1;
     } else if (c === "'" || c === '"') {
       let j = i + 1;
       while (j < n) {
@@ -133,8 +143,8 @@ export function classifyDdl(sql: string): DdlKind {
  * Rewrites database names in a DDL statement through `map` (source db -> scratch db). Unknown
  * databases get a scratch name from `nameFor`. Returns the rewritten SQL.
  */
-export function rewriteDatabases(sql: string, nameFor: (db: string) => string): string {
-  const toks = tokenize(sql);
+export function rewriteDatabases(sql: string, nameFor: (db: string) => string, ansi = false): string {
+  const toks = tokenize(sql, ansi);
   const sig = (i: number): number => {
     let j = i;
     while (j < toks.length && (toks[j]!.kind === 'ws' || toks[j]!.kind === 'comment')) j++;

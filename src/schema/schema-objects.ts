@@ -31,10 +31,22 @@ export function ansiQuotes(sqlMode: string | undefined): boolean {
 }
 
 /** Tokens, with "..." read as an identifier under ANSI_QUOTES. */
-function tokens(sql: string, ansi: boolean) {
-  const toks = tokenize(sql);
-  if (!ansi) return toks;
-  return toks.map((t) => (t.kind === 'str' && t.text.startsWith('"') ? { kind: 'qid' as const, text: '`' + t.text.slice(1, -1).replace(/""/g, '"').replace(/`/g, '``') + '`', raw: t.text } : t));
+function tokens(sql: string, ansi: boolean): { kind: string; text: string; raw?: string }[] {
+  if (!ansi) return tokenize(sql);
+  // The text of each token as written, so a rewrite changes only what it replaces.
+  const plain = tokenize(sql, true);
+  let at = 0;
+  return plain.map((t) => {
+    if (t.kind !== 'qid' || sql[at] !== '"') {
+      at += t.kind === 'qid' && sql[at] === '"' ? 0 : t.text.length;
+      return t;
+    }
+    let j = at + 1;
+    while (j < sql.length && !(sql[j] === '"' && sql[j + 1] !== '"')) j += sql[j] === '"' ? 2 : 1;
+    const raw = sql.slice(at, j + 1);
+    at = j + 1;
+    return { ...t, raw };
+  });
 }
 
 function significant(sql: string, ansi = false): Sig {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { querySqlMode } from '../../../src/capture/query-status.js';
+import { querySqlMode, queryText } from '../../../src/capture/query-status.js';
 
 describe('querySqlMode', () => {
   it('reads Q_SQL_MODE after Q_FLAGS2, as the server writes them', () => {
@@ -15,5 +15,20 @@ describe('querySqlMode', () => {
     expect(querySqlMode(undefined)).toBeUndefined();
     expect(querySqlMode(Buffer.from([0, 0, 0, 0, 0]))).toBeUndefined();
     expect(querySqlMode(Buffer.from([99, 1, 2, 3]))).toBeUndefined();
+  });
+});
+
+describe('queryText', () => {
+  const status = (collation: number) => {
+    const b = Buffer.alloc(1 + 4 + 1 + 6);
+    b[5] = 4; // Q_CHARSET_CODE: character_set_client, collation_connection, collation_server
+    b.writeUInt16LE(collation, 6);
+    return b;
+  };
+  it('decodes a latin1 client statement as latin1 (Windows-1252), UTF-8 otherwise', () => {
+    const latin1 = Buffer.from([0x27, 0xe4, 0x80, 0x27]); // 'ä€'
+    expect(queryText(latin1, status(8), 'x')).toBe("'ä€'");
+    expect(queryText(Buffer.from("'ä'", 'utf8'), status(45), "'ä'")).toBe("'ä'");
+    expect(queryText(undefined, status(8), 'fallback')).toBe('fallback');
   });
 });
