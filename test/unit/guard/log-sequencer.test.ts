@@ -38,9 +38,24 @@ describe('LogSequencer', () => {
     s.reachedTo(0, 3n); // commit marker read
     const out = txns(s.drain());
     expect(out.map((t) => Number(t.gtid.seq))).toEqual([1, 2]);
-    expect(out[0]!.tables).toEqual([{ database: 'shop', table: 'a', inserts: 0, updates: 0, deletes: 1100 }]);
-    expect(out[1]!.tables).toEqual([{ database: 'shop', table: 'b', inserts: 0, updates: 2, deletes: 0 }]);
+    expect(out[0]!.tables).toEqual([{ database: 'shop', table: 'a', inserts: 0, updates: 0, deletes: 1100, uncheckedDeletes: 0, uncheckedUpdates: 0 }]);
+    expect(out[1]!.tables).toEqual([{ database: 'shop', table: 'b', inserts: 0, updates: 2, deletes: 0, uncheckedDeletes: 0, uncheckedUpdates: 0 }]);
     expect(s.idle).toBe(true);
+  });
+
+  it('counts the deletes and updates run with foreign_key_checks=0 apart', () => {
+    const s = new LogSequencer(new Map([[0, 0n]]), 0n);
+    s.addMeta(0n, idx([1]));
+    s.setEnds(new Map([[0, 2n]]));
+    const checked = change(1, 'a', Op.DELETE, 3);
+    const unchecked = change(1, 'a', Op.DELETE, 2);
+    for (const c of unchecked.changes) c.noFkChecks = true;
+    const upd = change(1, 'a', Op.UPDATE, 4);
+    upd.changes[0]!.noFkChecks = true;
+    s.addChange(0, 0n, { ...checked, changes: [...checked.changes, ...unchecked.changes] });
+    s.addChange(0, 1n, upd);
+    const [t] = txns(s.drain());
+    expect(t!.tables).toEqual([{ database: 'shop', table: 'a', inserts: 0, updates: 4, deletes: 5, uncheckedDeletes: 2, uncheckedUpdates: 1 }]);
   });
 
   it('releases once a later position shows on a partition, before its end is reached', () => {
@@ -68,9 +83,9 @@ describe('examineTxn', () => {
     const t = new TableTracker();
     t.snapshotBegin([{ database: 'shop', table: 'o', createSql: 'CREATE TABLE `o` (`id` int NOT NULL, `v` varchar(10))' }]);
     t.snapshotEnd([{ database: 'shop', table: 'o', rows: 100 }]);
-    expect(examineTxn(unit(1, [], [{ database: 'shop', table: 'o', inserts: 0, updates: 0, deletes: 5 }]), t, policy)).toEqual([]);
+    expect(examineTxn(unit(1, [], [{ database: 'shop', table: 'o', inserts: 0, updates: 0, deletes: 5, uncheckedDeletes: 0, uncheckedUpdates: 0 }]), t, policy)).toEqual([]);
     expect(t.get({ database: 'shop', table: 'o' })!.rows).toBe(95);
-    const [inc] = examineTxn(unit(2, [], [{ database: 'shop', table: 'o', inserts: 0, updates: 0, deletes: 60 }]), t, policy);
+    const [inc] = examineTxn(unit(2, [], [{ database: 'shop', table: 'o', inserts: 0, updates: 0, deletes: 60, uncheckedDeletes: 0, uncheckedUpdates: 0 }]), t, policy);
     expect(inc).toMatchObject({ cause: 'DELETE', rows: 60, detail: 'deleted 60 rows of 95 (63.2%): more than 50% of the table' });
     expect(examineTxn(unit(3, ['ALTER TABLE o MODIFY v VARCHAR(20)']), t, policy)).toEqual([]);
     expect(examineTxn(unit(4, ['ALTER TABLE o MODIFY v VARCHAR(5)']), t, policy)[0]).toMatchObject({ cause: 'ALTER TABLE', rows: 35 });
