@@ -50,7 +50,8 @@ export class TableTracker {
   snapshotBegin(defs: { database: string; table: string; createSql: string }[]): void {
     for (const d of defs) {
       this.tables.set(keyOf(d), { database: d.database, table: d.table, rows: undefined, columns: parseCreateColumns(d.createSql) ?? undefined });
-      this.foreignKeys.define(d, createForeignKeys(d.createSql, d));
+      const t = { database: d.database, table: d.table };
+      this.foreignKeys.define(t, createForeignKeys(d.createSql, t));
     }
   }
 
