@@ -139,7 +139,8 @@ function cascadeIncidents(aggs: TableAgg[], tracker: TableTracker, policy: Thres
   const starts: CascadeStart[] = [];
   const aggOf = new Map<string, TableAgg>();
   for (const a of aggs) {
-    if (a.deletes <= a.uncheckedDeletes) continue;
+    const unchecked = a.uncheckedDeletes ?? 0;
+    if (a.deletes <= unchecked) continue;
     const t = { database: a.database, table: a.table };
     const s = tracker.get(t);
     const own = incidentOf.get(keyOf(t));
@@ -147,7 +148,7 @@ function cascadeIncidents(aggs: TableAgg[], tracker: TableTracker, policy: Thres
     starts.push({
       table: t,
       // A count of 0 that is only a lower bound says nothing about the rows left.
-      emptied: s?.rows === 0 && (s.estimate === undefined || s.estimate === 'atMost') && a.uncheckedDeletes === 0,
+      emptied: s?.rows === 0 && (s.estimate === undefined || s.estimate === 'atMost') && unchecked === 0,
       destructive: !!own && own.cause !== 'UPDATE',
     });
   }
@@ -223,7 +224,7 @@ function cascadeIncidents(aggs: TableAgg[], tracker: TableTracker, policy: Thres
   for (const a of aggs) {
     const t = { database: a.database, table: a.table };
     const inc = incidentOf.get(keyOf(t));
-    if (!inc || a.updates <= a.uncheckedUpdates || (inc.cause !== 'UPDATE' && inc.cause !== 'DELETE and UPDATE')) continue;
+    if (!inc || a.updates <= (a.uncheckedUpdates ?? 0) || (inc.cause !== 'UPDATE' && inc.cause !== 'DELETE and UPDATE')) continue;
     for (const k of tracker.foreignKeys.referencing(t)) {
       if (!UPDATE_ACTIONS.has(k.onUpdate) || incidentOf.has(keyOf(k.child)) || inc.possiblyAffected?.some((x) => keyOf(x.table) === keyOf(k.child))) continue;
       const rows = tracker.get(k.child)?.rows;

@@ -19,9 +19,9 @@ export interface TableAgg {
   inserts: number;
   updates: number;
   deletes: number;
-  /** Of the deletes and updates, those run with foreign_key_checks=0: no referential action followed them. */
-  uncheckedDeletes: number;
-  uncheckedUpdates: number;
+  /** Of the deletes and updates, those run with foreign_key_checks=0 (no referential action followed them); unset when none. */
+  uncheckedDeletes?: number;
+  uncheckedUpdates?: number;
 }
 
 /** One source transaction, complete: its DDL and its row changes counted per table. */
@@ -130,15 +130,15 @@ export class LogSequencer {
     if (!byTable) this.aggs.set(pk, (byTable = new Map()));
     const tk = tableId(c.database, c.table);
     let a = byTable.get(tk);
-    if (!a) byTable.set(tk, (a = { database: c.database, table: c.table, inserts: 0, updates: 0, deletes: 0, uncheckedDeletes: 0, uncheckedUpdates: 0, partition, offset }));
+    if (!a) byTable.set(tk, (a = { database: c.database, table: c.table, inserts: 0, updates: 0, deletes: 0, partition, offset }));
     for (const ch of c.changes) {
       if (ch.op === Op.INSERT) a.inserts++;
       else if (ch.op === Op.UPDATE) {
         a.updates++;
-        if (ch.noFkChecks) a.uncheckedUpdates++;
+        if (ch.noFkChecks) a.uncheckedUpdates = (a.uncheckedUpdates ?? 0) + 1;
       } else if (ch.op === Op.DELETE) {
         a.deletes++;
-        if (ch.noFkChecks) a.uncheckedDeletes++;
+        if (ch.noFkChecks) a.uncheckedDeletes = (a.uncheckedDeletes ?? 0) + 1;
       }
     }
   }
@@ -186,8 +186,8 @@ export class LogSequencer {
             inserts,
             updates,
             deletes,
-            uncheckedDeletes,
-            uncheckedUpdates,
+            ...(uncheckedDeletes ? { uncheckedDeletes } : {}),
+            ...(uncheckedUpdates ? { uncheckedUpdates } : {}),
           }));
           this.aggs.delete(ak);
           const gtid = { domain: t.domain[i]!, serverId: t.serverId[i]!, seq: toBigInt(t.seq[i]) };

@@ -12,7 +12,7 @@ const unit = (tables: Partial<TableAgg>[]): TxnUnit => ({
   commitTime: 1000,
   ddl: [],
   indexOffset: 0n,
-  tables: tables.map((a) => ({ database: 'shop', table: '?', inserts: 0, updates: 0, deletes: 0, uncheckedDeletes: 0, uncheckedUpdates: 0, ...a })),
+  tables: tables.map((a) => ({ database: 'shop', table: '?', inserts: 0, updates: 0, deletes: 0, ...a })),
 });
 
 /** customers <- orders <- items (NOT NULL keys, CASCADE), notes (nullable CASCADE), addresses (SET NULL), invoices (ON UPDATE CASCADE). */
