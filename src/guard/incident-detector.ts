@@ -114,7 +114,9 @@ export function examineTxn(txn: TxnUnit, tracker: TableTracker, policy: Threshol
     if (why) {
       const cause: Cause = a.updates === 0 ? 'DELETE' : a.deletes === 0 ? 'UPDATE' : 'DELETE and UPDATE';
       const verb = a.updates === 0 ? 'deleted' : a.deletes === 0 ? 'updated' : 'deleted or updated';
-      const of = before !== undefined ? ` of ${before} (${before > 0 ? Math.round((touched * 1000) / before) / 10 : 100}%)` : '';
+      // After cascades guard could not count row by row the table's size is an estimate: say so.
+      const about = tracker.get(t)?.estimate ? 'about ' : '';
+      const of = before !== undefined ? ` of ${about}${before} (${before > 0 ? Math.round((touched * 1000) / before) / 10 : 100}%)` : '';
       out.push({ ...base, table: t, cause, rows: touched, detail: `${verb} ${touched} rows${of}: ${why}` });
     }
     tracker.applyRows(t, a.inserts, a.deletes);
@@ -188,7 +190,7 @@ function cascadeIncidents(aggs: TableAgg[], tracker: TableTracker, policy: Thres
           const a = aggOf.get(keyOf(p));
           if (!a) break;
           const touched = a.deletes + a.updates;
-          out.push({ ...base, table: p, cause: a.updates === 0 ? 'DELETE' : 'DELETE and UPDATE', rows: touched, detail: `deleted ${a.deletes} rows, which cascaded to ${q(r.table)} through foreign keys` });
+          out.push({ ...base, table: p, cause: a.updates === 0 ? 'DELETE' : 'DELETE and UPDATE', rows: touched, detail: `deleted ${a.deletes} rows` });
         }
         incidentOf.set(keyOf(p), out.at(-1)!);
       }
@@ -237,8 +239,12 @@ function cascadeIncidents(aggs: TableAgg[], tracker: TableTracker, policy: Thres
     const group = [inc.table, ...inc.cascade.map((c) => c.table)];
     inc.group = group;
     for (const c of inc.cascade) incidentOf.get(keyOf(c.table))!.group = group;
-    const list = inc.cascade.map((c) => `${q(c.table)} (${c.effect}${c.rows !== undefined ? `, ${c.rows} rows` : ''})`).join(', ');
-    inc.detail += `; through ON DELETE CASCADE foreign keys this also ${inc.cascade.every((c) => c.effect === 'emptied') ? 'emptied' : 'deleted rows of'} ${list}`;
+    const all = inc.cascade.every((c) => c.effect === 'emptied');
+    const list = inc.cascade.map((c) => {
+      const note = [...(all ? [] : [c.effect]), ...(c.rows !== undefined ? [`${c.rows} rows`] : [])].join(', ');
+      return `${q(c.table)}${note ? ` (${note})` : ''}`;
+    });
+    inc.detail += `; through ON DELETE CASCADE foreign keys this also ${all ? 'emptied' : 'deleted rows of'} ${list.join(', ')}`;
   }
 
   for (const r of found.deleted) tracker.applyCascade(r.table, r.effect, r.nullKeys);
