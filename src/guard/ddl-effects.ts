@@ -3,6 +3,7 @@
 // reading (no SQL parser): statements it does not understand have no effect. Pure.
 import { identName } from '../schema/ddl-rewriter.js';
 import { parseColumnType, parseCreateColumns, significant, splitTopLevel, type ColumnType } from './column-types.js';
+import { alterForeignKeys, createForeignKeys, type AlterKeys, type ForeignKey } from './foreign-keys.js';
 
 export interface TableRef {
   database: string;
@@ -21,8 +22,9 @@ export type DdlEffect =
   | { kind: 'dropTables'; tables: TableRef[]; ifExists: boolean }
   | { kind: 'dropDatabase'; database: string }
   | { kind: 'truncate'; table: TableRef }
-  | { kind: 'create'; table: TableRef; orReplace: boolean; columns: Map<string, ColumnType> | null; like?: TableRef }
-  | { kind: 'alter'; table: TableRef; changes: ColumnChange[]; renameTo?: TableRef }
+  /** `foreignKeys`: the keys the definition declares (none for LIKE: it copies no foreign keys). */
+  | { kind: 'create'; table: TableRef; orReplace: boolean; columns: Map<string, ColumnType> | null; like?: TableRef; foreignKeys: ForeignKey[] }
+  | { kind: 'alter'; table: TableRef; changes: ColumnChange[]; renameTo?: TableRef; keys: AlterKeys }
   | { kind: 'rename'; pairs: { from: TableRef; to: TableRef }[] }
   | { kind: 'none' };
 
@@ -92,7 +94,7 @@ export function ddlEffect(statement: string, defaultDb: string): DdlEffect {
     let like: TableRef | undefined;
     const likeAt = toks.findIndex((t, k) => k >= r.next && k <= r.next + 1 && isWord(t, 'LIKE'));
     if (likeAt >= 0) like = readName(toks, likeAt + 1, defaultDb)?.ref;
-    return { kind: 'create', table: r.ref, orReplace, columns: like ? null : parseCreateColumns(statement), like };
+    return { kind: 'create', table: r.ref, orReplace, columns: like ? null : parseCreateColumns(statement), like, foreignKeys: like ? [] : createForeignKeys(statement, r.ref) };
   }
   if (verb === 'RENAME') {
     if (!isWord(toks[i], 'TABLE', 'TABLES')) return { kind: 'none' };
@@ -117,7 +119,8 @@ export function ddlEffect(statement: string, defaultDb: string): DdlEffect {
     if (!r) return { kind: 'none' };
     const changes: ColumnChange[] = [];
     let renameTo: TableRef | undefined;
-    for (const spec of splitTopLevel(toks.slice(r.next))) {
+    const specs = splitTopLevel(toks.slice(r.next));
+    for (const spec of specs) {
       let k = 0;
       // Leading options like WAIT n / NOWAIT apply to the whole statement.
       if (isWord(spec[k], 'WAIT')) k += 2;
@@ -173,7 +176,7 @@ export function ddlEffect(statement: string, defaultDb: string): DdlEffect {
         if (cs) changes.push({ kind: 'convert', charset: cs.replace(/^'|'$/g, '').toLowerCase() });
       }
     }
-    return { kind: 'alter', table: r.ref, changes, renameTo };
+    return { kind: 'alter', table: r.ref, changes, renameTo, keys: alterForeignKeys(specs, r.ref) };
   }
   return { kind: 'none' };
 }

@@ -25,6 +25,7 @@ import { recordBodyField, SNAPSHOT_ROWS_FIELD } from './record-peek.js';
 import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard.js';
 import { kafkaClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
+import { makeKeyNamesUnique } from './copy-keys.js';
 
 export interface GuardOptions {
   kafka: KafkaSettings;
@@ -212,6 +213,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
             intoDatabase: scratch,
           });
           ctx.binlogBasename ??= binlogBasename(res.position.replace(/:\d+$/, ''));
+          await makeKeyNamesUnique(db, scratch, into, todo.map((i) => i.table.table), txn.gtid);
           const renames = todo.map((i) => `${qualified(scratch, i.table.table)} TO ${qualified(into, copyName(i.table, i.gtid))}`);
           await db.query(`RENAME TABLE ${renames.join(', ')}`);
           restored = new Map(res.tables.map((t) => [t.table, t.rows]));

@@ -48,6 +48,12 @@ export interface IncidentReport {
   error?: string;
   /** Set when the incident was found and recovered before (--from-start over a known incident). */
   known?: boolean;
+  /** A table that lost rows through ON DELETE CASCADE: the parent whose deletes reached it, the key, and the table the delete began at. */
+  cascadeFrom?: { parent: string; key: string; root: string };
+  /** On the table a cascade began at: the tables rebuilt with it because the cascade emptied or reduced them. */
+  cascade?: { table: string; effect: 'emptied' | 'reduced'; rows?: number; via: string }[];
+  /** Tables whose rows the cascade (or a mass UPDATE's ON UPDATE actions) may have modified: not rebuilt; how to rebuild each. */
+  possiblyAffected?: { table: string; action: string; via: string; atMostRows?: number; restore: string }[];
 }
 
 const sh = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -63,7 +69,11 @@ export function buildReport(
   // Quoted where needed, so the printed commands work for names holding a dot or backtick.
   const table = formatQualifiedName(inc.table.database, inc.table.table);
   const source = ctx.sourceUrl ?? 'mysql://USER@SOURCE-HOST:3306';
-  const what = inc.database !== undefined ? `--database ${sh(inc.database)}` : `--table ${sh(table)}`;
+  // A cascade's tables are put back together: the children's rows need their parents' rows.
+  const what =
+    inc.database !== undefined
+      ? `--database ${sh(inc.database)}`
+      : (inc.group && inc.group.length > 1 ? inc.group : [inc.table]).map((t) => `--table ${sh(formatQualifiedName(t.database, t.table))}`).join(' ');
   const gone = inc.cause === 'DROP TABLE' || inc.cause === 'DROP DATABASE';
   const restore: IncidentReport['restore'] = {
     elsewhere: `pitr restore ${what} --before-gtid ${g} --target ${sh(ctx.recoveryUrl)} --into-database ${sh(`${ctx.intoDatabase}_${inc.gtid.seq}`)}`,
@@ -86,6 +96,18 @@ export function buildReport(
     position: formatPosition(inc.position, ctx.binlogBasename ?? 'binlog'),
     restore,
   };
+  const qn = (t: TableRef) => formatQualifiedName(t.database, t.table);
+  if (inc.cascadeFrom) r.cascadeFrom = { parent: qn(inc.cascadeFrom.parent), key: inc.cascadeFrom.key, root: qn(inc.cascadeFrom.root) };
+  if (inc.cascade?.length) r.cascade = inc.cascade.map((c) => ({ table: qn(c.table), effect: c.effect, ...(c.rows !== undefined ? { rows: c.rows } : {}), via: qn(c.via) }));
+  if (inc.possiblyAffected?.length) {
+    r.possiblyAffected = inc.possiblyAffected.map((p) => ({
+      table: qn(p.table),
+      action: p.action,
+      via: qn(p.via),
+      ...(p.atMostRows !== undefined ? { atMostRows: p.atMostRows } : {}),
+      restore: `pitr restore --table ${sh(qn(p.table))} --before-gtid ${g} --target ${sh(ctx.recoveryUrl)} --into-database ${sh(`${ctx.intoDatabase}_${inc.gtid.seq}`)}`,
+    }));
+  }
   if (outcome.copied !== undefined) r.copied = outcome.copied;
   if (outcome.finishedAt !== undefined) r.recoveredAfter = Math.max(0, Math.round((outcome.finishedAt / 1000 - inc.commitTime) * 10) / 10);
   if (outcome.error !== undefined) r.error = outcome.error;
@@ -99,6 +121,14 @@ export function humanReport(r: IncidentReport): string {
     `INCIDENT ${r.cause} on ${r.table} at ${r.time} (GTID ${r.gtid}, ${r.position})${r.known ? ' [recovered before]' : ''}`,
     `  what:      ${r.detail}${r.rows !== null ? ` (${r.rows} rows affected)` : ''}`,
   ];
+  if (r.cascadeFrom) lines.push(`  cascade:   from ${r.cascadeFrom.root}${r.cascadeFrom.parent !== r.cascadeFrom.root ? ` via ${r.cascadeFrom.parent}` : ''} (foreign key ${r.cascadeFrom.key}); rebuilt with it`);
+  if (r.cascade?.length) {
+    const list = r.cascade.map((c) => `${c.table} ${c.effect}${c.rows !== undefined ? ` (${c.rows} rows)` : ''}`).join(', ');
+    lines.push(`  cascade:   ${list}, through ON DELETE CASCADE; rebuilt with it (put back parents first)`);
+  }
+  for (const p of r.possiblyAffected ?? []) {
+    lines.push(`  maybe:     ${p.table}: ${p.action} from ${p.via}${p.atMostRows !== undefined ? `, at most ${p.atMostRows} rows modified` : ''}; not rebuilt: ${p.restore}`);
+  }
   if (r.statement) lines.push(`  statement: ${r.statement.length > 200 ? `${r.statement.slice(0, 200)}...` : r.statement}`);
   if (r.error) lines.push(`  copy:      FAILED: ${r.error}`);
   else lines.push(`  copy:      ${r.into}${r.copied !== undefined ? ` (${r.copied} rows, as it stood just before)` : ''}${r.recoveredAfter !== undefined ? `, ready ${r.recoveredAfter} s after the commit` : ''}`);

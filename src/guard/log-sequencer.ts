@@ -19,6 +19,9 @@ export interface TableAgg {
   inserts: number;
   updates: number;
   deletes: number;
+  /** Of the deletes and updates, those run with foreign_key_checks=0 (no referential action followed them); unset when none. */
+  uncheckedDeletes?: number;
+  uncheckedUpdates?: number;
 }
 
 /** One source transaction, complete: its DDL and its row changes counted per table. */
@@ -130,8 +133,13 @@ export class LogSequencer {
     if (!a) byTable.set(tk, (a = { database: c.database, table: c.table, inserts: 0, updates: 0, deletes: 0, partition, offset }));
     for (const ch of c.changes) {
       if (ch.op === Op.INSERT) a.inserts++;
-      else if (ch.op === Op.UPDATE) a.updates++;
-      else if (ch.op === Op.DELETE) a.deletes++;
+      else if (ch.op === Op.UPDATE) {
+        a.updates++;
+        if (ch.noFkChecks) a.uncheckedUpdates = (a.uncheckedUpdates ?? 0) + 1;
+      } else if (ch.op === Op.DELETE) {
+        a.deletes++;
+        if (ch.noFkChecks) a.uncheckedDeletes = (a.uncheckedDeletes ?? 0) + 1;
+      }
     }
   }
 
@@ -172,7 +180,15 @@ export class LogSequencer {
           this.ddl.delete(k);
           const stagedId = stagedAt.get(i);
           const ak = stagedId ? stagedKey(stagedId) : k;
-          const tables = [...(this.aggs.get(ak)?.values() ?? [])].map(({ database, table, inserts, updates, deletes }) => ({ database, table, inserts, updates, deletes }));
+          const tables = [...(this.aggs.get(ak)?.values() ?? [])].map(({ database, table, inserts, updates, deletes, uncheckedDeletes, uncheckedUpdates }) => ({
+            database,
+            table,
+            inserts,
+            updates,
+            deletes,
+            ...(uncheckedDeletes ? { uncheckedDeletes } : {}),
+            ...(uncheckedUpdates ? { uncheckedUpdates } : {}),
+          }));
           this.aggs.delete(ak);
           const gtid = { domain: t.domain[i]!, serverId: t.serverId[i]!, seq: toBigInt(t.seq[i]) };
           this.dropAbandoned(gtidKey(gtid));

@@ -1,8 +1,19 @@
 // Per-table knowledge guard keeps while following the log in commit order: which tables exist,
-// how many rows each holds (snapshot count + inserts - deletes) and its column types, so a
-// transaction can be judged against the table as it stood just before it. Pure.
+// how many rows each holds (snapshot count + inserts - deletes, and what cascades did to it), its
+// column types and its foreign keys, so a transaction can be judged against the table as it stood
+// just before it. Pure.
 import { lossyChange, parseCreateColumns, type ColumnType } from './column-types.js';
 import type { DdlEffect, TableRef } from './ddl-effects.js';
+import { createForeignKeys, ForeignKeyMap } from './foreign-keys.js';
+
+/**
+ * How far a row count is from the truth after cascades guard could not count row by row: `atMost`
+ * (some rows may have gone through ON DELETE CASCADE), `atLeast` (rows with a NULL key escaped a
+ * cascade that emptied the rest), `either` (both happened). Undefined: exact.
+ */
+export type RowsEstimate = 'atMost' | 'atLeast' | 'either';
+
+const mergeEstimate = (a: RowsEstimate | undefined, b: RowsEstimate): RowsEstimate => (a === undefined || a === b ? b : 'either');
 
 export interface TableState {
   database: string;
@@ -11,12 +22,16 @@ export interface TableState {
   rows: number | undefined;
   /** Column name (lower case) -> type, or undefined when unknown. */
   columns: Map<string, ColumnType> | undefined;
+  /** Set when `rows` is an estimate (see RowsEstimate). */
+  estimate?: RowsEstimate;
 }
 
 export const keyOf = (t: TableRef): string => `${t.database}.${t.table}`;
 
 export class TableTracker {
   private readonly tables = new Map<string, TableState>();
+  /** Foreign keys as defined at the point reached. */
+  readonly foreignKeys = new ForeignKeyMap();
 
   get(t: TableRef): TableState | undefined {
     return this.tables.get(keyOf(t));
@@ -35,14 +50,18 @@ export class TableTracker {
   snapshotBegin(defs: { database: string; table: string; createSql: string }[]): void {
     for (const d of defs) {
       this.tables.set(keyOf(d), { database: d.database, table: d.table, rows: undefined, columns: parseCreateColumns(d.createSql) ?? undefined });
+      const t = { database: d.database, table: d.table };
+      this.foreignKeys.define(t, createForeignKeys(d.createSql, t));
     }
   }
 
   snapshotEnd(counts: { database: string; table: string; rows: number }[]): void {
     for (const c of counts) {
       const s = this.tables.get(keyOf(c));
-      if (s) s.rows = c.rows;
-      else this.tables.set(keyOf(c), { database: c.database, table: c.table, rows: c.rows, columns: undefined });
+      if (s) {
+        s.rows = c.rows;
+        delete s.estimate;
+      } else this.tables.set(keyOf(c), { database: c.database, table: c.table, rows: c.rows, columns: undefined });
     }
   }
 
@@ -54,17 +73,44 @@ export class TableTracker {
     if (s.rows !== undefined) s.rows = Math.max(0, s.rows + inserts - deletes);
   }
 
+  /** Whether a column is NOT NULL; undefined when the table's columns are unknown. */
+  notNull(t: TableRef, column: string): boolean | undefined {
+    return this.tables.get(keyOf(t))?.columns?.get(column.toLowerCase())?.notNull;
+  }
+
+  /**
+   * Rows a cascade took without events: `emptied` leaves no row (`nullKeys`: except rows holding a
+   * NULL key, uncounted), `reduced` some unknown number fewer.
+   */
+  applyCascade(t: TableRef, effect: 'emptied' | 'reduced', nullKeys: boolean): void {
+    const s = this.tables.get(keyOf(t));
+    if (!s) return;
+    if (effect === 'emptied') {
+      s.rows = 0;
+      // The count starts over at 0: what was known about its error no longer applies.
+      if (nullKeys) s.estimate = 'atLeast';
+      else delete s.estimate;
+    } else if (s.rows !== undefined && s.rows > 0) s.estimate = mergeEstimate(s.estimate, 'atMost');
+  }
+
   applyDdl(e: DdlEffect): void {
     switch (e.kind) {
       case 'dropTables':
-        for (const t of e.tables) this.tables.delete(keyOf(t));
+        for (const t of e.tables) {
+          this.tables.delete(keyOf(t));
+          this.foreignKeys.drop(t);
+        }
         return;
       case 'dropDatabase':
         for (const [k, s] of this.tables) if (s.database === e.database) this.tables.delete(k);
+        this.foreignKeys.dropDatabase(e.database);
         return;
       case 'truncate': {
         const s = this.tables.get(keyOf(e.table));
-        if (s) s.rows = 0;
+        if (s) {
+          s.rows = 0;
+          delete s.estimate;
+        }
         return;
       }
       case 'create': {
@@ -72,10 +118,14 @@ export class TableTracker {
         const like = e.like ? this.tables.get(keyOf(e.like)) : undefined;
         const columns = e.columns ?? (like?.columns ? new Map(like.columns) : undefined);
         this.tables.set(keyOf(e.table), { database: e.table.database, table: e.table.table, rows: 0, columns });
+        this.foreignKeys.define(e.table, e.foreignKeys);
         return;
       }
       case 'rename': {
-        for (const { from, to } of e.pairs) this.move(from, to);
+        for (const { from, to } of e.pairs) {
+          this.move(from, to);
+          this.foreignKeys.rename(from, to);
+        }
         return;
       }
       case 'alter': {
@@ -96,7 +146,12 @@ export class TableTracker {
             }
           }
         }
-        if (e.renameTo) this.move(e.table, e.renameTo);
+        for (const c of e.changes) if (c.kind === 'change' || c.kind === 'rename') this.foreignKeys.renameColumn(e.table, c.column, c.newName);
+        if (e.keys.add.length || e.keys.drop.length) this.foreignKeys.alter(e.table, e.keys);
+        if (e.renameTo) {
+          this.move(e.table, e.renameTo);
+          this.foreignKeys.rename(e.table, e.renameTo);
+        }
         return;
       }
       case 'none':

@@ -1,8 +1,10 @@
 // Guard on the local stack: capture and guard run in the background while the test plays
 // destructive statements and ordinary traffic on the source. Every incident must come with a copy
 // equal to the oracle (the source's own table dumped just before the statement), ordinary traffic
-// must produce none, a DROP DATABASE gives all its tables at once, and a guard killed mid-workload
-// and restarted neither loses nor repeats an incident. Also measures DROP -> copy time.
+// must produce none, a DROP DATABASE gives all its tables at once, a DELETE on a parent table gives
+// its ON DELETE CASCADE descendants (whose deletes are not in the binlog) in the same incident, and a
+// guard killed mid-workload and restarted neither loses nor repeats an incident. Also measures
+// DROP -> copy time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -19,7 +21,7 @@ const REC = `gdrec_${TAG}`;
 const NAME = `t${TAG}`;
 
 /** A --json incident line: the report's fields plus what the CLI adds. */
-type Report = Pick<IncidentReport, 'table' | 'cause' | 'gtid' | 'time' | 'rows' | 'into' | 'statement'> & {
+type Report = Pick<IncidentReport, 'table' | 'cause' | 'gtid' | 'time' | 'rows' | 'into' | 'statement' | 'detail' | 'cascade' | 'cascadeFrom' | 'possiblyAffected'> & {
   copied?: number;
   error?: string;
 };
@@ -97,14 +99,24 @@ let hook: http.Server;
 let hookUrl = '';
 const hooked: Report[] = [];
 
-const normalized = (d: TableDump | null) => d && { ...d, create: d.create.replace(/^CREATE TABLE `[^`]+`/, 'CREATE TABLE `t`') };
+// The copy's name, and in the references between copies of one incident the copies' names, are the
+// original names in the oracle.
+const normalized = (d: TableDump | null) =>
+  d && { ...d, create: d.create.replace(/^CREATE TABLE `[^`]+`/, 'CREATE TABLE `t`').replace(/REFERENCES `[^`]+__([^`]+)__\d+_\d+_\d+`/g, 'REFERENCES `$1`') };
 
-async function expectCopy(r: Report, oracle: TableDump) {
+/** `renamedKeys`: the copy's foreign keys (and their indexes) carry the cut as suffix, their names being taken. */
+async function expectCopy(r: Report, oracle: TableDump, opts: { renamedKeys?: boolean } = {}) {
   expect(r.error, r.error).toBeUndefined();
   const [db, name] = r.into.split('.');
   const copy = await dumpTable(dst, db!, name!);
   expect(copy, `copy ${r.into} exists`).not.toBeNull();
-  expect(normalized(copy)!.create).toEqual(normalized(oracle)!.create);
+  let create = normalized(copy)!.create;
+  if (opts.renamedKeys) {
+    const suffix = r.gtid.replace(/-/g, '_');
+    expect(create).toContain(`__${suffix}\``);
+    create = create.split(`__${suffix}\``).join('`');
+  }
+  expect(create).toEqual(normalized(oracle)!.create);
   expect(copy!.rows.length).toBe(oracle.rows.length);
   expect(copy!.rows).toEqual(oracle.rows);
 }
@@ -147,6 +159,24 @@ beforeAll(async () => {
   await src.query(`CREATE TABLE ${DB}.ord2 (k VARCHAR(10), v INT)`); // keyless
   await src.query(`INSERT INTO ${DB}.ord1 SELECT seq, seq, 'init' FROM seq_1_to_500`);
   await src.query(`INSERT INTO ${DB}.ord2 SELECT CONCAT('k', seq), seq FROM seq_1_to_500`);
+  // A 3-level ON DELETE CASCADE chain with an ON DELETE SET NULL side table, and a second chain for
+  // a delete run with foreign_key_checks=0 (no cascade).
+  await src.query(`CREATE TABLE ${DB}.customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)`);
+  await src.query(
+    `CREATE TABLE ${DB}.orders (id INT PRIMARY KEY, customer_id INT NOT NULL, note VARCHAR(40), placed DATETIME(3), CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE)`,
+  );
+  await src.query(
+    `CREATE TABLE ${DB}.items (id INT AUTO_INCREMENT PRIMARY KEY, order_id INT NOT NULL, sku VARCHAR(20), price DECIMAL(8,2), CONSTRAINT fk_items_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)`,
+  );
+  await src.query(`CREATE TABLE ${DB}.addresses (id INT PRIMARY KEY, customer_id INT NULL, city VARCHAR(20), CONSTRAINT fk_addresses_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE SET NULL)`);
+  await src.query(`INSERT INTO ${DB}.customers SELECT seq, CONCAT('customer ', seq, '\u00e9') FROM seq_1_to_500`);
+  await src.query(`INSERT INTO ${DB}.orders SELECT seq, seq % 500 + 1, IF(seq % 7 = 0, NULL, CONCAT('o', seq)), '2021-03-04 05:06:07.089' + INTERVAL seq MINUTE FROM seq_1_to_2000`);
+  await src.query(`INSERT INTO ${DB}.items (order_id, sku, price) SELECT seq % 2000 + 1, CONCAT('sku', seq % 97), seq / 9 FROM seq_1_to_6000`);
+  await src.query(`INSERT INTO ${DB}.addresses SELECT seq, IF(seq % 5 = 0, NULL, seq), CONCAT('city', seq) FROM seq_1_to_300`);
+  await src.query(`CREATE TABLE ${DB}.nf_parent (id INT PRIMARY KEY, v VARCHAR(10))`);
+  await src.query(`CREATE TABLE ${DB}.nf_child (id INT PRIMARY KEY, pid INT NOT NULL, FOREIGN KEY (pid) REFERENCES nf_parent (id) ON DELETE CASCADE)`);
+  await src.query(`INSERT INTO ${DB}.nf_parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_1500`);
+  await src.query(`INSERT INTO ${DB}.nf_child SELECT seq, seq % 1500 + 1 FROM seq_1_to_3000`);
   await src.query(`CREATE DATABASE ${DBX}`);
   await src.query(`CREATE TABLE ${DBX}.a (id INT PRIMARY KEY, v VARCHAR(10))`);
   await src.query(`CREATE TABLE ${DBX}.b (id BIGINT UNSIGNED PRIMARY KEY, j JSON, bin VARBINARY(8))`);
@@ -230,6 +260,67 @@ describe('guard', () => {
       await expectCopy(r!, oracle);
     }
   }, 180_000);
+
+  it('DELETE FROM a parent with a 3-level ON DELETE CASCADE chain: one incident, exact copies of the parent and the children it emptied', async () => {
+    const tables = ['customers', 'orders', 'items', 'addresses'];
+    const oracle = Object.fromEntries(await Promise.all(tables.map(async (t) => [t, (await dumpTable(src, DB, t))!] as const)));
+    expect(tables.map((t) => oracle[t]!.rows.length)).toEqual([500, 2000, 6000, 300]);
+    await src.query(`DELETE FROM ${DB}.customers`);
+    const gtid = await gtidNow();
+    // The server cascaded (the binlog holds only the 500 customers).
+    const [left] = await src.query(`SELECT (SELECT COUNT(*) FROM ${DB}.orders) AS o, (SELECT COUNT(*) FROM ${DB}.items) AS i, (SELECT COUNT(*) FROM ${DB}.addresses WHERE customer_id IS NOT NULL) AS a`);
+    expect(Object.values((left as Record<string, unknown>[])[0]!).map(Number)).toEqual([0, 0, 0]);
+    const [parent] = await guard.incidents(`${DB}.customers`, 1, 90_000);
+    // Reported together: the children's lines come with the parent's, from one rebuild.
+    await guard.until(() => guard.reports.filter((r) => r.gtid === gtid).length >= 3, 'the cascade victims', 10_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const mine = guard.reports.filter((r) => r.gtid === gtid);
+    expect(mine.map((r) => r.table).sort()).toEqual([`${DB}.customers`, `${DB}.items`, `${DB}.orders`]);
+    expect(guard.reports.filter((r) => /\.(customers|orders|items|addresses)$/.test(r.table) && r.table.startsWith(`${DB}.`))).toHaveLength(3);
+    const byTable = Object.fromEntries(mine.map((r) => [r.table.split('.')[1]!, r]));
+    expect(parent!.gtid).toBe(gtid);
+    expect(mine.every((r) => r.cause === 'DELETE')).toBe(true);
+    expect(parent!.rows).toBe(500);
+    expect(parent!.cascade).toEqual([
+      { table: `${DB}.orders`, effect: 'emptied', rows: 2000, via: `${DB}.customers` },
+      { table: `${DB}.items`, effect: 'emptied', rows: 6000, via: `${DB}.orders` },
+    ]);
+    // SET NULL: rows modified, not deleted, how many guard cannot know: named, not rebuilt.
+    expect(parent!.possiblyAffected?.map((p) => [p.table, p.action, p.atMostRows])).toEqual([[`${DB}.addresses`, 'ON DELETE SET NULL', 300]]);
+    expect(byTable.orders).toMatchObject({ rows: 2000, cascadeFrom: { parent: `${DB}.customers`, key: 'fk_orders_customer', root: `${DB}.customers` } });
+    expect(byTable.items).toMatchObject({ rows: 6000, cascadeFrom: { parent: `${DB}.orders`, key: 'fk_items_order', root: `${DB}.customers` } });
+    expect(byTable.items!.detail).toMatch(/^emptied through ON DELETE CASCADE/);
+    for (const t of ['customers', 'orders', 'items']) await expectCopy(byTable[t]!, oracle[t]!);
+
+    // Again: the copies of the second incident cannot reuse the key names the first copies hold.
+    await src.query(`INSERT INTO ${DB}.customers SELECT seq, CONCAT('again ', seq) FROM seq_1_to_40`);
+    await src.query(`INSERT INTO ${DB}.orders SELECT seq, seq % 40 + 1, 'again', NULL FROM seq_1_to_1200`);
+    await src.query(`INSERT INTO ${DB}.items (order_id, sku, price) SELECT seq % 1200 + 1, 'again', 1 FROM seq_1_to_1500`);
+    const again = Object.fromEntries(await Promise.all(['customers', 'orders', 'items'].map(async (t) => [t, (await dumpTable(src, DB, t))!] as const)));
+    await src.query(`DELETE FROM ${DB}.customers WHERE id <= 40`);
+    const gtid2 = await gtidNow();
+    await guard.until(() => guard.reports.filter((r) => r.gtid === gtid2).length >= 3, 'the second cascade incident', 90_000);
+    const second = Object.fromEntries(guard.reports.filter((r) => r.gtid === gtid2).map((r) => [r.table.split('.')[1]!, r]));
+    expect(Object.keys(second).sort()).toEqual(['customers', 'items', 'orders']);
+    expect(second.customers!.cascade?.map((c) => [c.table, c.effect, c.rows])).toEqual([
+      [`${DB}.orders`, 'emptied', 1200],
+      [`${DB}.items`, 'emptied', 1500],
+    ]);
+    await expectCopy(second.customers!, again.customers!);
+    for (const t of ['orders', 'items']) await expectCopy(second[t]!, again[t]!, { renamedKeys: true });
+  }, 240_000);
+
+  it('a delete run with foreign_key_checks=0 cascades nothing: only the parent is a victim', async () => {
+    const oracle = (await dumpTable(src, DB, 'nf_parent'))!;
+    await src.query(`SET SESSION foreign_key_checks = 0; DELETE FROM ${DB}.nf_parent; SET SESSION foreign_key_checks = 1`);
+    const gtid = await gtidNow();
+    const [r] = await guard.incidents(`${DB}.nf_parent`, 1, 60_000);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(r!.gtid).toBe(gtid);
+    expect(r!.cascade).toBeUndefined();
+    expect(guard.reports.filter((x) => x.table === `${DB}.nf_child`)).toEqual([]);
+    await expectCopy(r!, oracle);
+  }, 120_000);
 
   it('DROP DATABASE with 5 tables: 5 exact copies reported together', async () => {
     const oracle = await dumpDatabase(src, DBX);

@@ -43,6 +43,21 @@ describe('LogSequencer', () => {
     expect(s.idle).toBe(true);
   });
 
+  it('counts the deletes and updates run with foreign_key_checks=0 apart', () => {
+    const s = new LogSequencer(new Map([[0, 0n]]), 0n);
+    s.addMeta(0n, idx([1]));
+    s.setEnds(new Map([[0, 2n]]));
+    const checked = change(1, 'a', Op.DELETE, 3);
+    const unchecked = change(1, 'a', Op.DELETE, 2);
+    for (const c of unchecked.changes) c.noFkChecks = true;
+    const upd = change(1, 'a', Op.UPDATE, 4);
+    upd.changes[0]!.noFkChecks = true;
+    s.addChange(0, 0n, { ...checked, changes: [...checked.changes, ...unchecked.changes] });
+    s.addChange(0, 1n, upd);
+    const [t] = txns(s.drain());
+    expect(t!.tables).toEqual([{ database: 'shop', table: 'a', inserts: 0, updates: 4, deletes: 5, uncheckedDeletes: 2, uncheckedUpdates: 1 }]);
+  });
+
   it('releases once a later position shows on a partition, before its end is reached', () => {
     const s = new LogSequencer(new Map([[0, 0n]]), 0n);
     s.addMeta(0n, ddl(1, 'DROP TABLE t'));
