@@ -3,7 +3,7 @@ import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { runCapture } from '../capture/capture-loop.js';
 import { normalizeTableFilter, parseTableFilter } from '../capture/table-filter.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';

@@ -3,7 +3,7 @@
 import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { DEFAULT_MIN_CHANGES, runCheckpointPass, type CheckpointPassResult } from '../checkpoint/checkpointer.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 

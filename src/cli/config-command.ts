@@ -4,7 +4,7 @@ import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { activeConfig } from '../config/config-file.js';
 import { COMMAND_SECTIONS, maskUrl, schemaKeys } from '../config/config-schema.js';
-import { resolveConnections, type ConnectionFlags, type Explained } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags, type Explained } from '../config/resolve-connections.js';
 
 export function registerConfigCommand(program: Command): void {
   const config = program.command('config').description(commandSummary('config'));

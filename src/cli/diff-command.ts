@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runDiff } from '../analysis/run-diff.js';
 
 interface DiffFlags extends ConnectionFlags {

@@ -5,7 +5,7 @@ import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
 import { parseMysqlUrl } from '../core/mysql-url.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runFlashback } from '../analysis/run-flashback.js';
 
 interface FlashbackFlags extends ConnectionFlags {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { runGuard } from '../guard/guard.js';
 import { humanReport, type IncidentReport } from '../guard/incident-report.js';
 import { DEFAULT_THRESHOLD, parseThresholdRule, ThresholdPolicy } from '../guard/thresholds.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { guardMetrics, startMetricsServer } from '../metrics/metrics.js';

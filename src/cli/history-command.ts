@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime, formatEpoch } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runHistory } from '../analysis/run-history.js';
 import { parseKeySpec } from '../analysis/row-image.js';
 

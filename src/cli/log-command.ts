@@ -3,7 +3,7 @@
 import { commandSummary } from './command-list.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { provisionLog } from '../log/provision.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 
 interface ProvisionFlags extends ConnectionFlags {
   partitions?: number;

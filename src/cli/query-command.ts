@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runAsOfQuery } from '../analysis/run-as-of-query.js';
 import { renderTable, renderTsv } from '../analysis/text-table.js';
 

@@ -7,7 +7,7 @@ import { restoreMetrics } from '../metrics/metrics.js';
 import { parseTableName, type CutSpec } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { parseGtid } from '../core/gtid.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
 import { connectMysql } from '../core/mysql-conn.js';

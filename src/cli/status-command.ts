@@ -4,7 +4,7 @@ import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { collectStatus } from '../ops/status-probe.js';
 import { formatStatus } from '../ops/status.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 
 interface StatusFlags extends ConnectionFlags {

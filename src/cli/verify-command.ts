@@ -3,7 +3,7 @@ import { commandSummary } from './command-list.js';
 import type { Command } from 'commander';
 import { verifyLog, formatFinding } from '../log/log-verifier.js';
 import { kafkaClient } from '../log/kafka-log.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { startProgress } from './progress.js';
 import { saveLastVerify } from '../ops/verify-record.js';
 
