@@ -9,7 +9,7 @@ import { changePartitionCount, type RangeBound, type TableRef } from '../log/tab
 import { planCut } from '../replay/cut-planner.js';
 import { CoverageError, UsageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
-import { comparePositions, type Cut } from '../core/position.js';
+import { binlogBasename, comparePositions, type Cut } from '../core/position.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { latestDefinition } from './key-columns.js';
 import { refuseUncovered } from '../log/table-coverage.js';
@@ -31,7 +31,7 @@ export async function openLog(settings: KafkaSettings, sourceId: string, what: s
   const snaps = meta.completeSnapshots();
   if (!snaps.length) throw new CoverageError('the log holds no complete snapshot yet: run `pitr capture` first.');
   const partitions = await changePartitionCount(kafka, topics.changes);
-  return { kafka, topics, sourceId, meta, partitions, basename: snaps[0]!.begin.binlogFile.replace(/\.\d+$/, '') };
+  return { kafka, topics, sourceId, meta, partitions, basename: binlogBasename(snaps[0]!.begin.binlogFile) };
 }
 
 export function requireTable(log: OpenLog, t: TableRef): void {

@@ -26,7 +26,7 @@ import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql } from '../core/mysql-conn.js';
-import { comparePositions, formatPosition, type Position } from '../core/position.js';
+import { binlogBasename, comparePositions, formatPosition, type Position } from '../core/position.js';
 import { BinlogPurgedError, ConnectionError, CoverageError, PitrError, ProducerFencedError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
@@ -356,7 +356,7 @@ class CaptureSession {
     const resume: ResumePoint = meta.resume && (!snapAfterGap || meta.resume.time >= snapAfterGap.begin.time)
       ? { ...meta.resume }
       : { binlogFile: snaps.at(-1)!.begin.binlogFile, position: snaps.at(-1)!.position, gtidPos: snaps.at(-1)!.begin.gtidPos, time: snaps.at(-1)!.begin.time };
-    this.log.info({ position: formatPosition(resume.position, resume.binlogFile.replace(/\.\d+$/, '')), gtid: resume.gtidPos }, 'resuming from the log');
+    this.log.info({ position: formatPosition(resume.position, binlogBasename(resume.binlogFile)), gtid: resume.gtidPos }, 'resuming from the log');
     await this.widen(meta, resume);
     return resume;
   }

@@ -9,7 +9,7 @@ import { RECORD_VERSION, type CheckpointBindingMsg, type CheckpointManifestMsg, 
 import { chunkBySize } from '../log/txn-records.js';
 import { CHECKPOINTER_GROUP_PREFIX } from '../log/provision.js';
 import type { KafkaSettings } from '../core/settings.js';
-import { formatPosition, type Position } from '../core/position.js';
+import { binlogBasename, formatPosition, type Position } from '../core/position.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
 import { logger } from '../core/logger.js';
 import { PitrError } from '../core/errors.js';
@@ -54,7 +54,7 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
   }
   const last = meta.txnCount - 1;
   const at = meta.txnPosition(last);
-  const basename = (meta.completeSnapshots().at(-1)?.begin.binlogFile ?? 'binlog').replace(/\.\d+$/, '');
+  const basename = binlogBasename(meta.completeSnapshots().at(-1)?.begin.binlogFile ?? 'binlog');
   const stored = await readCheckpoints(kafka, topics, opts.sourceId, group);
   const plan = planBases(meta, stored, at);
   if (!plan) {

@@ -1,9 +1,10 @@
 // `pitr capture`: tail the source's binlog into the log (thin: parses flags, calls runCapture).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { runCapture } from '../capture/capture-loop.js';
 import { normalizeTableFilter, parseTableFilter } from '../capture/table-filter.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { logger } from '../core/logger.js';
@@ -12,18 +13,15 @@ import { startMetricsServer } from '../metrics/metrics.js';
 export { parseTableFilter };
 
 export function registerCaptureCommand(program: Command): void {
-  program
+  const cmd = program
     .command('capture')
     .description(commandSummary('capture'))
     .option('--until-caught-up', 'exit 0 once everything written to the source before start is in the log')
     .option('--tables <list>', 'only these tables: db.t,db2.*,shop_*.*,*.orders (globs * and ?; `quoted`.names; +db.* for a database created later; default: every user database)')
     .option('--narrow', 'accept a --tables filter narrower than the log\'s: the left-out tables are no longer captured, and the log records where their coverage ends')
     .option('--resnapshot', 'if the binlog needed to resume was purged: record the gap in the log and take a fresh snapshot')
-    .option('--memory-cap <MB>', 'resident memory cap; above it capture pauses reading the binlog (default 256)', (v) => Number(v))
-    .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
-    .option('--source-id <id>', 'log name of this source (default: main)')
+    .option('--memory-cap <MB>', 'resident memory cap; above it capture pauses reading the binlog (default 256)', (v) => Number(v));
+  addConnectionOptions(cmd, { source: true, log: 'capture' })
     .option('--server-id <n>', 'replica server id presented to the source', (v) => Number(v))
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (or host:port)')
     .option('--json', 'print the summary as JSON')

@@ -1,9 +1,10 @@
 // `pitr checkpoint`: write checkpoints of the tables that changed enough, once (--once, cron) or in a loop
 // (thin: flags, runCheckpointPass, output). Runs as the checkpointer principal.
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { DEFAULT_MIN_CHANGES, runCheckpointPass, type CheckpointPassResult } from '../checkpoint/checkpointer.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -24,15 +25,13 @@ export function parseEvery(text: string): number {
 }
 
 export function registerCheckpointCommand(program: Command): void {
-  program
+  const cmd = program
     .command('checkpoint')
     .description(commandSummary('checkpoint'))
     .option('--once', 'one pass, then exit (cron, tests)')
     .option('--every <duration>', 'time between passes when looping (30s, 10m, 6h)', '10m')
-    .option('--min-changes <n>', 'row changes since a table\'s last checkpoint (or snapshot) that call for a new one', String(DEFAULT_MIN_CHANGES))
-    .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), as kafka.users of `pitr stack status --json`')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--min-changes <n>', 'row changes since a table\'s last checkpoint (or snapshot) that call for a new one', String(DEFAULT_MIN_CHANGES));
+  addConnectionOptions(cmd, { log: 'checkpointer' })
     .option('--json', 'print each pass\'s result as one JSON line')
     .action(async (opts: CheckpointFlags) => {
       const minChanges = Number(opts.minChanges);

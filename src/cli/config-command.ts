@@ -1,21 +1,18 @@
 // `pitr config check`: the effective configuration (file < PITR_* variables < flags), each value
 // with where it came from, secrets masked; fails with the key's name when the file is invalid.
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { activeConfig } from '../config/config-file.js';
 import { COMMAND_SECTIONS, maskUrl, schemaKeys } from '../config/config-schema.js';
-import { resolveConnections, type ConnectionFlags, type Explained } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags, type Explained } from '../config/resolve-connections.js';
 
 export function registerConfigCommand(program: Command): void {
   const config = program.command('config').description(commandSummary('config'));
-  config
+  const cmd = config
     .command('check')
-    .description('validate the configuration file and print the effective settings with secrets masked')
-    .option('--source <url>', 'as the other commands take it')
-    .option('--target <url>', 'as the other commands take it')
-    .option('--brokers <list>', 'as the other commands take it')
-    .option('--credentials <file>', 'as the other commands take it')
-    .option('--source-id <id>', 'as the other commands take it')
+    .description('validate the configuration file and print the effective settings with secrets masked');
+  addConnectionOptions(cmd, { source: true, target: true, log: true, help: 'as the other commands take it' })
     .option('--keys', 'list every configuration key with its meaning')
     .option('--json', 'print as JSON')
     .addHelpText(

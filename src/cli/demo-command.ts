@@ -12,112 +12,16 @@ import { verifyLog } from '../log/log-verifier.js';
 import { kafkaClient } from '../log/kafka-log.js';
 import { collectStatus } from '../ops/status-probe.js';
 import { saveLastVerify } from '../ops/verify-record.js';
-import { connectMysql, qid, type Connection } from '../core/mysql-conn.js';
-import { parseMysqlUrl, type MysqlUrl } from '../core/mysql-url.js';
+import { connectMysql, qid } from '../core/mysql-conn.js';
+import { parseMysqlUrl } from '../core/mysql-url.js';
 import { formatEpoch } from '../core/cut-time.js';
-import { PitrError } from '../core/errors.js';
+import { PitrError, redact } from '../core/errors.js';
+import { sleep } from '../stack/process-control.js';
+import { createShop, SHOP_TABLES, ShopLoad } from '../demo/shop-load.js';
+import { compareChecksums, tableChecksums } from '../demo/table-checksums.js';
 
-const TABLES = ['customers', 'products', 'orders', 'order_items', 'payments'] as const;
 const WRITERS = 3;
 const LOAD_SECONDS = 6;
-
-type Sums = Record<string, { rows: number; checksum: string }>;
-
-async function checksums(conn: Connection, db: string): Promise<Sums> {
-  const out: Sums = {};
-  for (const t of TABLES) {
-    const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qid(db)}.${qid(t)}`);
-    const [s] = await conn.query(`CHECKSUM TABLE ${qid(db)}.${qid(t)} EXTENDED`);
-    out[t] = { rows: Number((c as { n: number }[])[0]!.n), checksum: String((s as { Checksum: string }[])[0]!.Checksum) };
-  }
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Background writers: small shop transactions until stopped; pause() waits for in-flight ones. */
-class ShopLoad {
-  transactions = 0;
-  failed = 0;
-  private running = true;
-  private paused = false;
-  private idle: (() => void)[] = [];
-  private busy = 0;
-  private readonly loops: Promise<void>[] = [];
-
-  constructor(private readonly url: MysqlUrl, private readonly db: string, private readonly customers: number, private readonly products: number) {}
-
-  async start(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      const conn = await connectMysql(this.url, 'source');
-      this.loops.push(this.loop(conn, i));
-    }
-  }
-
-  private async loop(conn: Connection, w: number): Promise<void> {
-    const d = qid(this.db);
-    let k = 0;
-    try {
-      while (this.running) {
-        if (this.paused) {
-          await sleep(20);
-          continue;
-        }
-        this.busy++;
-        k++;
-        const c = 1 + ((k * 7919 + w * 104729) % this.customers);
-        const p = 1 + ((k * 31 + w) % this.products);
-        try {
-          if (k % 5 === 0) {
-            await conn.query(`UPDATE ${d}.customers SET balance = balance + ?, updated = NOW(6) WHERE id = ?`, [((k % 13) - 6).toFixed(2), c]);
-          } else if (k % 11 === 0) {
-            await conn.query(`DELETE FROM ${d}.orders WHERE customer = ? ORDER BY id LIMIT 1`, [c]);
-          } else {
-            await conn.query('START TRANSACTION');
-            const [r] = await conn.query(`INSERT INTO ${d}.orders (customer, placed, status, note) VALUES (?, NOW(3), 'new', ?)`, [
-              c,
-              JSON.stringify({ writer: w, n: k }),
-            ]);
-            const order = (r as { insertId: number }).insertId;
-            await conn.query(`INSERT INTO ${d}.order_items (order_id, line, product, qty, price) SELECT ?, 1, id, ?, price FROM ${d}.products WHERE id = ?`, [order, 1 + (k % 4), p]);
-            await conn.query(`UPDATE ${d}.products SET stock = stock - 1 WHERE id = ?`, [p]);
-            await conn.query(`INSERT INTO ${d}.payments (order_id, amount, method) SELECT order_id, qty * price, ? FROM ${d}.order_items WHERE order_id = ?`, [
-              ['card', 'iban', 'cash'][k % 3],
-              order,
-            ]);
-            await conn.query('COMMIT');
-          }
-          this.transactions++;
-        } catch {
-          // The attack drops tables under the writers' feet: their failures are part of the story.
-          this.failed++;
-          await conn.query('ROLLBACK').catch(() => undefined);
-        } finally {
-          this.busy--;
-          if (this.busy === 0) for (const f of this.idle.splice(0)) f();
-        }
-        await sleep(5);
-      }
-    } finally {
-      await conn.end().catch(() => undefined);
-    }
-  }
-
-  /** Stops starting transactions and resolves once none is in flight. */
-  async pause(): Promise<void> {
-    this.paused = true;
-    if (this.busy > 0) await new Promise<void>((r) => this.idle.push(r));
-  }
-
-  resume(): void {
-    this.paused = false;
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-}
 
 interface TimelineEntry {
   at: number;
@@ -143,7 +47,7 @@ export function registerDemoCommand(program: Command): void {
       const info = await stackUp();
       const source = parseMysqlUrl(info.source);
       const target = parseMysqlUrl(info.target);
-      mark(`local stack up: source ${info.source.replace(/:[^:@/]*@/, ':***@')}, recovery ${info.target.replace(/:[^:@/]*@/, ':***@')}, Kafka ${info.kafka.brokers.join(',')}`);
+      mark(`local stack up: source ${redact(info.source)}, recovery ${redact(info.target)}, Kafka ${info.kafka.brokers.join(',')}`);
       const db = `shop_${Math.floor(Date.now() / 1000)}`;
       const d = qid(db);
       const src = await connectMysql(source, 'source', { multipleStatements: true });
@@ -152,19 +56,10 @@ export function registerDemoCommand(program: Command): void {
       let capture: Promise<CaptureResult> | undefined;
       let load: ShopLoad | undefined;
       try {
-        await src.query(`CREATE DATABASE ${d};
-          CREATE TABLE ${d}.customers (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL, email VARCHAR(80), balance DECIMAL(12,2) NOT NULL DEFAULT 0, since DATETIME(6), updated DATETIME(6));
-          CREATE TABLE ${d}.products (id INT PRIMARY KEY, title VARCHAR(80) NOT NULL, price DECIMAL(10,2) NOT NULL, stock INT NOT NULL, tags SET('new','sale','eco'));
-          CREATE TABLE ${d}.orders (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, placed TIMESTAMP(3) NULL, status ENUM('new','paid','shipped') NOT NULL, note JSON, KEY (customer));
-          CREATE TABLE ${d}.order_items (order_id BIGINT UNSIGNED NOT NULL, line SMALLINT NOT NULL, product INT NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, PRIMARY KEY (order_id, line));
-          CREATE TABLE ${d}.payments (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, order_id BIGINT UNSIGNED NOT NULL, amount DECIMAL(12,2) NOT NULL, method VARCHAR(10), paid_at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6));`);
         const customers = 300;
         const products = 40;
-        const cvals = Array.from({ length: customers }, (_, i) => `(${i + 1}, 'customer ${i + 1}', 'c${i + 1}@example.com', ${((i * 37.13) % 900).toFixed(2)}, NOW(6), NULL)`);
-        await src.query(`INSERT INTO ${d}.customers VALUES ${cvals.join(',')}`);
-        const pvals = Array.from({ length: products }, (_, i) => `(${i + 1}, 'product ${i + 1}', ${(3 + ((i * 7.7) % 90)).toFixed(2)}, 1000, '${['new', 'sale', 'eco', 'new,eco'][i % 4]}')`);
-        await src.query(`INSERT INTO ${d}.products VALUES ${pvals.join(',')}`);
-        mark(`created ${db}: ${TABLES.length} tables, ${customers} customers, ${products} products`);
+        await createShop(src, db, { customers, products });
+        mark(`created ${db}: ${SHOP_TABLES.length} tables, ${customers} customers, ${products} products`);
 
         // Capture runs in this process for the whole drill, as it would run beside the source.
         capture = runCapture({ source, kafka: info.kafka, sourceId: LOCAL_SOURCE_ID, signal: ac.signal });
@@ -181,7 +76,7 @@ export function registerDemoCommand(program: Command): void {
         await load.pause();
         await sleep(1000 - (Date.now() % 1000) + 20);
         const cutSec = Math.floor(Date.now() / 1000) - 1;
-        const before = await checksums(src, db);
+        const before = await tableChecksums(src, db, SHOP_TABLES);
         load.resume();
         mark(`cut second ${formatEpoch(cutSec)}: source state recorded (${load.transactions} writer transactions so far); writers go on`);
         await sleep(300);
@@ -228,13 +123,8 @@ export function registerDemoCommand(program: Command): void {
         const res = await runRestore({ kafka: info.kafka, sourceId: LOCAL_SOURCE_ID, target, database: db, cut: { asOf: cutSec } });
         mark(`restored ${res.tables.length} tables, ${res.tables.reduce((n, t) => n + t.rows, 0)} rows ${res.cutLabel} into the recovery server in ${res.seconds.toFixed(2)} s`);
 
-        const after = await checksums(dst, db);
-        let equal = true;
-        const rows = TABLES.map((t) => {
-          const same = before[t]!.rows === after[t]!.rows && before[t]!.checksum === after[t]!.checksum;
-          equal &&= same;
-          return { table: t, before: before[t]!, restored: after[t]!, equal: same };
-        });
+        const rows = compareChecksums(SHOP_TABLES, before, await tableChecksums(dst, db, SHOP_TABLES));
+        const equal = rows.every((r) => r.equal);
         const total = (Date.now() - started) / 1000;
         if (opts.json) {
           process.stdout.write(

@@ -1,10 +1,11 @@
 // `pitr diff db.t --from T1 --to T2`: rows inserted, deleted and changed between two cuts (thin).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runDiff } from '../analysis/run-diff.js';
 
 interface DiffFlags extends ConnectionFlags {
@@ -15,16 +16,14 @@ interface DiffFlags extends ConnectionFlags {
 }
 
 export function registerDiffCommand(program: Command): void {
-  program
+  const cmd = program
     .command('diff')
     .argument('<db.table>', 'table to compare between two cuts')
     .description(commandSummary('diff'))
     .option('--from <time>', 'first cut (ISO-8601 or @epoch)')
     .option('--to <time>', 'second cut')
-    .option('--limit <n>', 'list at most n rows per kind (counts stay complete)', (v) => Number(v))
-    .option('--target <url>', 'recovery server, where a table that foreign-key actions change is materialized (default: PITR_TARGET or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--limit <n>', 'list at most n rows per kind (counts stay complete)', (v) => Number(v));
+  addConnectionOptions(cmd, { target: 'where a table that foreign-key actions change is materialized (the recovery server; default: PITR_TARGET, the config file or the local stack)', log: 'reader' })
     .option('--json', 'print the result as JSON')
     .action(async (tableName: string, opts: DiffFlags) => {
       if (opts.from === undefined || opts.to === undefined) throw new UsageError('give both cuts: --from T1 --to T2.');

@@ -1,11 +1,12 @@
 // `pitr flashback db.t --from T1 --to T2`: undo SQL for a window, or its application (thin).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
 import { parseMysqlUrl } from '../core/mysql-url.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runFlashback } from '../analysis/run-flashback.js';
 
 interface FlashbackFlags extends ConnectionFlags {
@@ -18,7 +19,7 @@ interface FlashbackFlags extends ConnectionFlags {
 }
 
 export function registerFlashbackCommand(program: Command): void {
-  program
+  const cmd = program
     .command('flashback')
     .argument('<db.table>', 'table to put back')
     .description(commandSummary('flashback'))
@@ -26,11 +27,8 @@ export function registerFlashbackCommand(program: Command): void {
     .option('--to <time>', 'end of the window to undo')
     .option('--execute', 'apply it in one transaction with the credentials of --execute-url or PITR_FLASHBACK_URL')
     .option('--execute-url <url>', 'mysql://user:pass@host:port allowed to write the table (required with --execute)')
-    .option('--force', 'also overwrite rows that changed again after the window')
-    .option('--source <url>', 'server whose current rows are checked when printing (default: PITR_SOURCE or the local stack)')
-    .option('--target <url>', 'recovery server, where a table that foreign-key actions change is materialized (default: PITR_TARGET or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--force', 'also overwrite rows that changed again after the window');
+  addConnectionOptions(cmd, { source: 'server whose current rows are checked when printing (default: PITR_SOURCE, the config file or the local stack)', target: 'where a table that foreign-key actions change is materialized (the recovery server; default: PITR_TARGET, the config file or the local stack)', log: 'reader' })
     .option('--json', 'print a JSON summary (with the script) instead of the script')
     .action(async (tableName: string, opts: FlashbackFlags) => {
       if (opts.from === undefined || opts.to === undefined) throw new UsageError('give the window: --from T1 --to T2.');

@@ -1,11 +1,12 @@
 // `pitr guard`: follow the log and rebuild the victims of destructive transactions into the
 // recovery database automatically (thin: parses flags, calls runGuard, prints reports).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { runGuard } from '../guard/guard.js';
 import { humanReport, type IncidentReport } from '../guard/incident-report.js';
 import { DEFAULT_THRESHOLD, parseThresholdRule, ThresholdPolicy } from '../guard/thresholds.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { guardMetrics, startMetricsServer } from '../metrics/metrics.js';
@@ -33,7 +34,7 @@ const int = (what: string) => (v: string) => {
 };
 
 export function registerGuardCommand(program: Command): void {
-  program
+  const cmd = program
     .command('guard')
     .description(commandSummary('guard'))
     .option('--into-database <name>', 'recovery database for the copies (named db__table__<gtid>)', 'pitr_recovery')
@@ -50,10 +51,8 @@ export function registerGuardCommand(program: Command): void {
     .option('--from-start', 'forget the saved position and re-examine the whole log (known incidents are listed, not rebuilt)')
     .option('--once', 'process everything in the log now, then exit')
     .option('--concurrency <n>', 'rebuilds at once', int('--concurrency'), 4)
-    .option('--notify <url>', 'POST each incident report as JSON to this webhook')
-    .option('--target <url>', 'recovery server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--notify <url>', 'POST each incident report as JSON to this webhook');
+  addConnectionOptions(cmd, { target: true, log: 'reader' })
     .option('--json', 'print one JSON object per incident on its own line')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (or host:port)')
     .addHelpText(

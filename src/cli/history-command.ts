@@ -1,10 +1,11 @@
 // `pitr history db.t --pk V`: every version of rows of one table (thin).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { parseTableName } from '../replay/cut-planner.js';
 import { parseCutTime, formatEpoch } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runHistory } from '../analysis/run-history.js';
 import { parseKeySpec } from '../analysis/row-image.js';
 
@@ -18,15 +19,14 @@ interface HistoryFlags extends ConnectionFlags {
 }
 
 export function registerHistoryCommand(program: Command): void {
-  program
+  const cmd = program
     .command('history')
     .argument('<db.table>', 'table whose rows to follow')
     .description(commandSummary('history'))
     .option('--pk <value>', 'key of the row: V for a one-column key, a=1,b=x for a composite one (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--from <time>', 'list changes after this time (the row as of then is shown as the initial state)')
-    .option('--to <time>', 'list changes up to this time (default: the end of the log)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--to <time>', 'list changes up to this time (default: the end of the log)');
+  addConnectionOptions(cmd, { log: 'reader' })
     .option('--json', 'print the result as JSON')
     .option('--no-index', "read the table's whole partition, not only the offsets the log's table index lists")
     .action(async (tableName: string, opts: HistoryFlags) => {

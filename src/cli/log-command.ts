@@ -1,9 +1,10 @@
 // `pitr log provision`: the custodian creates a source's log topics with history-keeping settings
 // and grants capture append-only and readers read rights (thin: flags, provisionLog, output).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { provisionLog } from '../log/provision.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 
 interface ProvisionFlags extends ConnectionFlags {
   partitions?: number;
@@ -22,19 +23,17 @@ function positive(value: string): number {
 
 export function registerLogCommand(program: Command): void {
   const log = program.command('log').description(commandSummary('log'));
-  log
+  const cmd = log
     .command('provision')
     .description(
       'create the source\'s topics (retention.ms=-1, retention.bytes=-1, cleanup.policy=delete, RF and min ISR from the cluster size) and grant capture append-only, checkpointer checkpoint-writing and reader read rights; idempotent, and an existing topic that would let history expire is reported, never changed',
-    )
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    );
+  addConnectionOptions(cmd, { log: 'custodian' })
     .option('--partitions <n>', 'partitions of the changes topic when it is created (default 6)', positive)
     .option('--broker-count <n>', 'brokers the cluster is meant to have (default: as the cluster reports)', positive)
     .option('--capture-user <name>', 'SCRAM user of the capture principal (default: the credentials\' capture user, else "capture")')
     .option('--reader-user <name>', 'SCRAM user of the reader principal (default: the credentials\' reader user, else "reader")')
     .option('--checkpointer-user <name>', 'SCRAM user of the checkpointer principal, which alone writes the checkpoints topic (default: the credentials\' checkpointer user, else "checkpointer")')
-    .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600); needs the custodian')
     .option('--json', 'print the result as JSON')
     .action(async (opts: ProvisionFlags) => {
       const conn = resolveConnections(opts);

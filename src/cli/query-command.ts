@@ -1,10 +1,11 @@
 // `pitr query --as-of T "SELECT ..."`: a read-only query over tables as they stood at T (thin).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { parseCutTime } from '../core/cut-time.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { runAsOfQuery } from '../analysis/run-as-of-query.js';
 import { renderTable, renderTsv } from '../analysis/text-table.js';
 
@@ -17,7 +18,7 @@ interface QueryFlags extends ConnectionFlags {
 }
 
 export function registerQueryCommand(program: Command): void {
-  program
+  const cmd = program
     .command('query')
     .argument('<sql>', 'one read-only statement (SELECT, WITH, SHOW, EXPLAIN)')
     .description(commandSummary('query'))
@@ -25,10 +26,8 @@ export function registerQueryCommand(program: Command): void {
     .option('--database <db>', 'database of unqualified table names')
     .option('--format <fmt>', 'table | tsv | json (default: table on a terminal, tsv otherwise)')
     .option('--json', 'same as --format json')
-    .option('--cache-mb <n>', 'disk bound of the as-of cache in MiB (default: PITR_ASOF_CACHE_MB or 1024)', (v) => Number(v))
-    .option('--target <url>', 'recovery server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--cache-mb <n>', 'disk bound of the as-of cache in MiB (default: PITR_ASOF_CACHE_MB or 1024)', (v) => Number(v));
+  addConnectionOptions(cmd, { target: true, log: 'reader' })
     .action(async (sql: string, opts: QueryFlags) => {
       if (opts.asOf === undefined) throw new UsageError('say when: --as-of T.');
       const format = opts.json ? 'json' : (opts.format ?? (process.stdout.isTTY ? 'table' : 'tsv'));

@@ -1,5 +1,6 @@
 // `pitr restore`: rebuild tables or a database as of a cut into the recovery server (thin).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { parseByteSize, runRestore } from '../replay/restore.js';
 import { startProgress } from './progress.js';
@@ -7,7 +8,7 @@ import { restoreMetrics } from '../metrics/metrics.js';
 import { parseTableName, type CutSpec } from '../replay/cut-planner.js';
 import { parseCutTime } from '../core/cut-time.js';
 import { parseGtid } from '../core/gtid.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
 import { connectMysql } from '../core/mysql-conn.js';
@@ -79,7 +80,7 @@ export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; befo
 }
 
 export function registerRestoreCommand(program: Command): void {
-  program
+  const cmd = program
     .command('restore')
     .description(commandSummary('restore'))
     .option('--table <db.t>', 'table to restore (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
@@ -92,11 +93,8 @@ export function registerRestoreCommand(program: Command): void {
     .option('--memory-budget <size>', 'memory for folded rows and buffered records, e.g. 512m, 2g (default 1g; larger tables load in batches)')
     .option('--replace', 'replace tables that already exist in the target')
     .option('--no-checkpoint', 'read from the snapshot at the log\'s start instead of the newest checkpoint within the cut')
-    .option('--no-index', 'read the restored tables\' whole partitions instead of only the offsets the log\'s table index lists')
-    .option('--target <url>', 'target server mysql://user:pass@host:port (default: PITR_TARGET or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), shaped like kafka.users of `pitr stack status --json`')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--no-index', 'read the restored tables\' whole partitions instead of only the offsets the log\'s table index lists');
+  addConnectionOptions(cmd, { target: true, log: 'reader' })
     .option('--cleanup', 'only remove scratch schemas (pitr_tmp_*) that restores no longer running left on the target')
     .option('--json', 'print the result as JSON')
     .action(async (opts: RestoreFlags) => {

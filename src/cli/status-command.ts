@@ -1,10 +1,11 @@
 // `pitr status`: one source's capture state, lag, restorable windows, log size and last verify;
 // exits 2 when unhealthy so it serves as a health check (thin: flags, collectStatus, output).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { collectStatus } from '../ops/status-probe.js';
 import { formatStatus } from '../ops/status.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 
 interface StatusFlags extends ConnectionFlags {
@@ -14,15 +15,12 @@ interface StatusFlags extends ConnectionFlags {
 }
 
 export function registerStatusCommand(program: Command): void {
-  program
+  const cmd = program
     .command('status')
     .description(commandSummary('status'))
     .option('--max-lag-seconds <s>', 'unhealthy when capture lags (or has been stopped) longer than this', (v) => Number(v), 60)
-    .option('--allow-gaps', 'gaps, and tables no longer captured (capture --narrow), already recorded in the log do not make the status unhealthy')
-    .option('--source <url>', 'source server mysql://user:pass@host:port (default: PITR_SOURCE, config file or the local stack)')
-    .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS, config file or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600); status needs the reader')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--allow-gaps', 'gaps, and tables no longer captured (capture --narrow), already recorded in the log do not make the status unhealthy');
+  addConnectionOptions(cmd, { source: true, log: 'reader' })
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',

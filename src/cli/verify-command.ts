@@ -1,9 +1,10 @@
 // `pitr verify`: recompute the log's hash chains and topic settings as the reader (thin: flags, progress, output).
 import { commandSummary } from './command-list.js';
+import { addConnectionOptions } from './connection-options.js';
 import type { Command } from 'commander';
 import { verifyLog, formatFinding } from '../log/log-verifier.js';
 import { kafkaClient } from '../log/kafka-log.js';
-import { resolveConnections, type ConnectionFlags } from './connection-settings.js';
+import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { startProgress } from './progress.js';
 import { saveLastVerify } from '../ops/verify-record.js';
 
@@ -14,14 +15,12 @@ interface VerifyFlags extends ConnectionFlags {
 }
 
 export function registerVerifyCommand(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .description(commandSummary('verify'))
     .option('--anchor', 'print the chain heads as one short digest to store elsewhere (stdout holds only the digest)')
-    .option('--expect <digest>', 'also prove that the log still extends the state of this anchor digest')
-    .option('--brokers <list>', 'Kafka brokers host:port,... (default: PITR_KAFKA_BROKERS or the local stack)')
-    .option('--credentials <file>', 'JSON file with Kafka users (mode 600), as kafka.users of `pitr stack status --json`')
-    .option('--source-id <id>', 'log name of the source (default: main)')
+    .option('--expect <digest>', 'also prove that the log still extends the state of this anchor digest');
+  addConnectionOptions(cmd, { log: 'reader' })
     .option('--json', 'print the result as JSON')
     .action(async (opts: VerifyFlags) => {
       const conn = resolveConnections(opts);

@@ -1,7 +1,7 @@
 // Wires the configuration file into commander: a global --config option, and before each command
 // runs, the command's section of the file fills every option the user did not give as a flag
 // (precedence: file < PITR_* variables < flags; connection settings get the same order in
-// connection-settings.ts).
+// resolve-connections.ts).
 import type { Command } from 'commander';
 import { activeConfig, useConfigFile } from './config-file.js';
 import { COMMAND_SECTIONS } from './config-schema.js';

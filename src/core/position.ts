@@ -10,10 +10,6 @@ export interface Position {
   endPos: number;
 }
 
-export function position(fileSeq: number, endPos: number): Position {
-  return { fileSeq, endPos };
-}
-
 /** Total order of positions: negative when a is earlier, 0 when equal, positive when later. */
 export function comparePositions(a: Position, b: Position): number {
   const e = (a.epoch ?? 0) - (b.epoch ?? 0);

@@ -3,7 +3,7 @@
 // running / lagging / stopped, the lag in transactions and seconds, each table's restorable window,
 // and whether the whole is healthy. Pure.
 import type { MetaState } from '../log/meta-state.js';
-import { comparePositions, formatPosition, type Position } from '../core/position.js';
+import { binlogBasename, comparePositions, formatPosition, type Position } from '../core/position.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { ddlEffect } from '../guard/ddl-effects.js';
 import { parseGtidPos } from '../core/gtid.js';
@@ -197,7 +197,7 @@ export function assessStatus(f: StatusFacts): StatusReport {
   const lastGtidPos = resume?.gtidPos ?? snaps.at(-1)?.begin.gtidPos;
   const lastTime = resume?.time ?? snaps.at(-1)?.begin.time;
   const endPos = meta.endPosition();
-  const basename = (resume?.binlogFile ?? snaps.at(-1)?.begin.binlogFile ?? 'binlog').replace(/\.\d+$/, '');
+  const basename = binlogBasename(resume?.binlogFile ?? snaps.at(-1)?.begin.binlogFile ?? 'binlog');
   const now = f.head?.now ?? f.now;
 
   let state: CaptureState;

@@ -11,7 +11,7 @@ import { refuseSystemSchema } from './target-guard.js';
 import { scratchTag } from './scratch-schemas.js';
 import { renamedTables } from '../schema/ddl-rewriter.js';
 import { qualified } from '../core/mysql-conn.js';
-import { comparePositions, withinCut, type Cut, type Position } from '../core/position.js';
+import { binlogBasename, comparePositions, withinCut, type Cut, type Position } from '../core/position.js';
 import { UsageError } from '../core/errors.js';
 import { formatName, formatQualifiedName, fromTableId, tableId, type QualifiedName } from '../core/table-name.js';
 
@@ -72,7 +72,7 @@ export function checkRequest(req: Omit<RestoreRequest, 'cut'>): void {
 
 export function planRestore(meta: MetaState, req: RestoreRequest): RestorePlan {
   const { cut, snapshot } = planCut(meta, req.cut);
-  const basename = snapshot.begin.binlogFile.replace(/\.\d+$/, '');
+  const basename = binlogBasename(snapshot.begin.binlogFile);
   const cutReport = describeCut(meta, cut, snapshot, basename);
 
   // DDL between the snapshot and the cut, in commit order: the segment boundaries. A partial

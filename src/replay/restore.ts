@@ -8,7 +8,7 @@ import { logTopics } from '../log/topics.js';
 import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import { refuseUncovered } from '../log/table-coverage.js';
-import { coverageWindow, type CutSpec } from './cut-planner.js';
+import type { CutSpec } from './cut-planner.js';
 import { checkRequest, indexedSpans, planRestore, restoresTable } from './restore-plan.js';
 import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js';
 import { ScratchReplay } from './scratch-replay.js';
@@ -228,5 +228,3 @@ async function changePartitions(kafka: Kafka, topic: string): Promise<{ count: n
     await admin.disconnect().catch(() => undefined);
   }
 }
-
-export { coverageWindow };

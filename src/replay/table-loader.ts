@@ -153,7 +153,6 @@ async function raiseCounter(conn: Connection, t: string, max: string): Promise<v
 
 function* rowChunks(rows: Row[]): Generator<Buffer> {
   let parts: Buffer[] = [];
-  let size = 0;
   for (const r of rows) {
     for (let i = 0; i < r.values.length; i++) {
       if (i) parts.push(TAB);
@@ -161,9 +160,7 @@ function* rowChunks(rows: Row[]): Generator<Buffer> {
     }
     parts.push(LF);
     if (parts.length > 4096) {
-      const b = Buffer.concat(parts);
-      size += b.length;
-      yield b;
+      yield Buffer.concat(parts);
       parts = [];
     }
   }

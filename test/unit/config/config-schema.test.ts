@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskUrl, holdsSecret, schemaKeys, validateConfig } from '../../../src/config/config-schema.js';
 import { editDistance, suggest } from '../../../src/config/suggest.js';
-import { resolveConnections } from '../../../src/cli/connection-settings.js';
+import { resolveConnections } from '../../../src/config/resolve-connections.js';
 
 describe('config schema', () => {
   it('accepts a full document and normalizes lists and ports', () => {

@@ -4,10 +4,13 @@ import {
   binlogFileSeq,
   comparePositions,
   formatPosition,
-  position,
   withinCut,
   type Cut,
+  type Position,
 } from '../../../src/core/position.js';
+
+/** Shorthand for a position in epoch 0: only these tests build one from two bare numbers. */
+const position = (fileSeq: number, endPos: number): Position => ({ fileSeq, endPos });
 
 describe('comparePositions', () => {
   it('orders by file sequence before end position', () => {

@@ -1,13 +1,13 @@
 // Resolves where the source, target and Kafka log are: flags first, then PITR_* variables, then
 // the configuration file (pitr.config.json), then the running local stack. Kafka passwords never come from flags (they would show in `ps`): they come from
 // PITR_KAFKA_<PRINCIPAL>_PASSWORD, a credentials file only its owner can read, or the local stack.
-import { readFileSync, statSync } from 'node:fs';
 import type { KafkaPrincipal, KafkaSettings, KafkaUser, StackInfo } from '../core/settings.js';
 import { parseMysqlUrl, type MysqlUrl } from '../core/mysql-url.js';
 import { runningStackInfo } from '../stack/local-stack.js';
 import { UsageError } from '../core/errors.js';
-import { activeConfig } from '../config/config-file.js';
-import type { PitrConfig } from '../config/config-schema.js';
+import { activeConfig } from './config-file.js';
+import type { PitrConfig } from './config-schema.js';
+import { KAFKA_PRINCIPALS, readCredentialsFile, type CredentialsFile } from './credentials-file.js';
 
 const warned = new Set<string>();
 
@@ -27,50 +27,6 @@ export interface ConnectionFlags {
   sourceId?: string;
   /** JSON file with Kafka users (see readCredentialsFile). */
   credentials?: string;
-}
-
-export interface CredentialsFile {
-  brokers?: string[];
-  users: Partial<Record<KafkaPrincipal, KafkaUser>>;
-}
-
-const PRINCIPALS: KafkaPrincipal[] = ['custodian', 'capture', 'reader', 'checkpointer'];
-
-/**
- * Reads a credentials file: `{"capture": {"username": ..., "password": ...}, "reader": {...}}` (the shape of
- * kafka.users in `pitr stack status --json`), or a whole `{"kafka": {"brokers": [...], "users": {...}}}`.
- * Refuses a file that group or others may read, as ssh does with private keys.
- */
-export function readCredentialsFile(file: string): CredentialsFile {
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch (err) {
-    throw new UsageError(`cannot read the credentials file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
-  if (mode & 0o077) {
-    throw new UsageError(`credentials file ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}.`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    // The parser's message may quote the file's content, passwords included: never pass it on.
-    throw new UsageError(`credentials file ${file} is not valid JSON.`);
-  }
-  const root = doc as { kafka?: { brokers?: unknown; users?: unknown } } & Record<string, unknown>;
-  const usersDoc = (root?.kafka?.users ?? root) as Record<string, unknown>;
-  const users: CredentialsFile['users'] = {};
-  for (const p of PRINCIPALS) {
-    const u = usersDoc?.[p] as { username?: unknown; password?: unknown } | undefined;
-    if (u === undefined) continue;
-    if (typeof u?.username !== 'string' || typeof u?.password !== 'string') {
-      throw new UsageError(`credentials file ${file}: "${p}" needs a string username and password.`);
-    }
-    users[p] = { username: u.username, password: u.password };
-  }
-  const brokers = root?.kafka?.brokers;
-  return { users, brokers: Array.isArray(brokers) ? brokers.map(String) : undefined };
 }
 
 /** Where a setting came from, as `pitr config check` prints it. */
@@ -190,7 +146,7 @@ export function resolveConnections(
       const st = <T>(value: T | undefined): Explained<T> | undefined => (info && value !== undefined ? { value, origin: 'local stack' } : undefined);
       const brokers = brokersOf();
       const users: Partial<Record<KafkaPrincipal, Explained<KafkaUser>>> = {};
-      for (const p of PRINCIPALS) {
+      for (const p of KAFKA_PRINCIPALS) {
         const u = userOf(p) ?? (brokers ? undefined : st(info?.kafka.users[p]));
         if (u) users[p] = u;
       }
