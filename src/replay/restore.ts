@@ -9,7 +9,7 @@ import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
 import { refuseUncovered } from '../log/table-coverage.js';
 import type { CutSpec } from './cut-planner.js';
-import { checkRequest, indexedSpans, planRestore, restoresTable } from './restore-plan.js';
+import { checkRequest, indexedSpans, planRestore, restoresTable, type RestorePlan } from './restore-plan.js';
 import { averageRecordBytes, rangeSize, readRanges } from '../log/table-index.js';
 import { ScratchReplay } from './scratch-replay.js';
 import { SegmentFold } from './segment-fold.js';
@@ -25,7 +25,7 @@ import { refuseSourceAsTarget } from './target-guard.js';
 import { ScratchSchemas, hideScratchNames, removeStaleScratch } from './scratch-schemas.js';
 import { dropIfEmpty, registerRestore } from './restore-interrupt.js';
 import type { CutReport } from './cut-report.js';
-import { checkpointBases } from './checkpoint-base.js';
+import { checkpointBases, type CheckpointBase } from './checkpoint-base.js';
 import { fromTableId, tableId } from '../core/table-name.js';
 
 export type { RestoredTable };
@@ -93,14 +93,24 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   checkRequest(opts);
   const kafka = kafkaClient(opts.kafka, 'reader', { clientId: `pitr-restore-${opts.sourceId}` });
   const topics = logTopics(opts.sourceId);
-  const meta = await readMeta(kafka, topics, opts.sourceId);
-  const plan = planRestore(meta, opts);
+  // The target connection opens while the meta topic is read (fixed costs of every restore overlap).
+  const connecting = openRestoreConnection(opts.target);
+  connecting.catch(() => undefined);
+  let meta: Awaited<ReturnType<typeof readMeta>>;
+  let plan: RestorePlan;
+  try {
+    meta = await readMeta(kafka, topics, opts.sourceId);
+    plan = planRestore(meta, opts);
+    // Tables capture stopped capturing (capture --narrow): a cut after that would miss their rows.
+    refuseUncovered(meta, { tables: opts.tables, database: opts.database }, plan.cut, 'asOf' in opts.cut ? opts.cut.asOf : undefined);
+  } catch (err) {
+    await connecting.then((c) => c.end()).catch(() => undefined);
+    throw err;
+  }
   const { cut, snapshot, cutReport, basename } = plan;
-  // Tables capture stopped capturing (capture --narrow): a cut after that would miss their rows.
-  refuseUncovered(meta, { tables: opts.tables, database: opts.database }, cut, 'asOf' in opts.cut ? opts.cut.asOf : undefined);
   log.info({ cut: cut.label, position: formatPosition(cut.at, basename), ...cutReport }, 'cut resolved');
 
-  const conn = await openRestoreConnection(opts.target);
+  const conn = await connecting;
   const scratch = new ScratchSchemas(conn);
   const pool = new LoadPool(opts.target, opts.loadConcurrency ?? defaultLoadConcurrency());
   const createdDatabases = new Set<string>();
@@ -108,6 +118,16 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const fold = new SegmentFold({ plan, req: opts, meta, sourceId: opts.sourceId, scratchFor: (db) => scratch.nameFor(db), budget, pool, log });
   let unregister = (): unknown => undefined;
   try {
+    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them;
+    // not for tables under referential actions (a checkpoint folds the logged changes, which lack the cascades).
+    // They and the changes topic's layout are read from Kafka while the target is prepared.
+    const checkpointsRead = opts.noCheckpoint
+      ? Promise.resolve(new Map<string, CheckpointBase>())
+      : checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t) && !plan.cascade.has(tableId(db, t)));
+    const layoutRead = changePartitions(kafka, topics.changes);
+    // Surfaced where they are awaited, never as unhandled rejections meanwhile.
+    checkpointsRead.catch(() => undefined);
+    layoutRead.catch(() => undefined);
     // Before the first write: never the source (nothing may reach its tables or its binlog).
     await refuseSourceAsTarget(conn, { meta, source: opts.source }, 'the restore target');
     await removeStaleScratch(conn);
@@ -121,13 +141,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
     // Read the restored tables' records. Records of other tables sharing a partition are skipped by
     // their Kafka key before any decoding; keyed tables fold on the wire format (LineFolder).
-    // Checkpoints (checked before use) replace the snapshot rows of their tables and the changes up to them;
-    // not for tables under referential actions (a checkpoint folds the logged changes, which lack the cascades).
-    const checkpointed = opts.noCheckpoint
-      ? new Map()
-      : await checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t) && !plan.cascade.has(tableId(db, t)));
+    const checkpointed = await checkpointsRead;
     fold.startFromCheckpoints(checkpointed, topics.checkpoints);
-    const layout = await changePartitions(kafka, topics.changes);
+    const layout = await layoutRead;
     const needed = new Set<number>();
     if (opts.tables) for (const key of plan.lineageKeys) needed.add(partitionFor(key, layout.count));
     else for (let p = 0; p < layout.count; p++) needed.add(p);

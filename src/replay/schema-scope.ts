@@ -26,6 +26,8 @@ export interface Scope {
 /** Databases a statement names (qualified names, the database of a database statement). */
 export function referencedDatabases(sql: string): Set<string> {
   const out = new Set<string>();
+  // Without a dot there is no qualified name (nor a database statement's own name to miss: see ddlDatabases).
+  if (!sql.includes('.') && !/\b(database|schema)\b/i.test(sql)) return out;
   rewriteDatabases(sql, (db) => {
     out.add(db);
     return db;

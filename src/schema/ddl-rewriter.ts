@@ -5,15 +5,24 @@
 type Tok = { kind: 'ws' | 'comment' | 'str' | 'qid' | 'word' | 'punct'; text: string };
 
 /** Tokens of a statement; under ANSI_QUOTES (`ansi`) "..." is an identifier, returned backtick-quoted. */
+/** Whitespace as \s matches it in statements (charCode tests: tokenize runs over every DDL of a log). */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c >= 0x80;
+}
+
 export function tokenize(sql: string, ansi = false): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   const n = sql.length;
   while (i < n) {
     const c = sql[i]!;
-    if (/\s/.test(c)) {
+    if (isSpace(sql.charCodeAt(i))) {
       let j = i + 1;
-      while (j < n && /\s/.test(sql[j]!)) j++;
+      while (j < n && isSpace(sql.charCodeAt(j))) j++;
       out.push({ kind: 'ws', text: sql.slice(i, j) });
       i = j;
     } else if (c === '#' || (c === '-' && sql[i + 1] === '-' && (i + 2 >= n || /\s/.test(sql[i + 2]!)))) {
@@ -62,9 +71,9 @@ export function tokenize(sql: string, ansi = false): Tok[] {
       }
       out.push({ kind: 'qid', text: sql.slice(i, j + 1) });
       i = j + 1;
-    } else if (/[A-Za-z0-9_$\u0080-\uffff]/.test(c)) {
+    } else if (isWordChar(sql.charCodeAt(i))) {
       let j = i + 1;
-      while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j]!)) j++;
+      while (j < n && isWordChar(sql.charCodeAt(j))) j++;
       out.push({ kind: 'word', text: sql.slice(i, j) });
       i = j;
     } else {
@@ -215,6 +224,7 @@ function readTableName(toks: Tok[], i: number, defaultDb: string): { name: Table
  * [TO|AS] b. Unqualified names belong to the statement's default database.
  */
 export function renamedTables(sql: string, defaultDb: string): { from: TableName; to: TableName }[] {
+  if (!/rename/i.test(sql)) return [];
   const toks = tokenize(sql);
   const sig = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
   const word = (k: number) => (sig[k]?.t.kind === 'word' ? sig[k]!.t.text.toUpperCase() : '');
@@ -276,6 +286,7 @@ export interface ForeignKeyEdge {
  * a restore that replays an FK's actions it need not is only slower.
  */
 export function foreignKeyEdges(sql: string, defaultDb: string): ForeignKeyEdge[] {
+  if (!/references/i.test(sql)) return [];
   const toks = tokenize(sql);
   const sig = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
   const word = (k: number) => (sig[k]?.t.kind === 'word' ? sig[k]!.t.text.toUpperCase() : '');

@@ -167,8 +167,17 @@ function keyOf(kind: ObjectKind, database: string, n: string): string {
   return `${kind}\u0000${database}\u0000${folded}`;
 }
 
+const OBJECT_WORDS = /\b(view|trigger|procedure|function|event)\b/i;
+const TABLE_WORDS = /^\s*(drop|rename|alter)\b/i;
+const DROP_DATABASE = /^\s*drop\s+(database|schema)\b/i;
+
 export class ObjectCatalog {
   private readonly byKey = new Map<string, SchemaObject>();
+
+  private hasTriggers(): boolean {
+    for (const o of this.byKey.values()) if (o.kind === 'TRIGGER') return true;
+    return false;
+  }
 
   constructor(initial: { database: string; kind: string; name: string; createSql: string; sqlMode?: string; table?: string }[] = []) {
     for (const o of initial) {
@@ -188,6 +197,8 @@ export class ObjectCatalog {
 
   /** Applies one logged statement. */
   apply(sql: string, defaultDb: string, sqlMode?: string, at?: number): void {
+    // Most of a log's DDL touches none of this: skip it before tokenizing (every restore plans over all of it).
+    if (!OBJECT_WORDS.test(sql) && !(this.byKey.size && (DROP_DATABASE.test(sql) || (this.hasTriggers() && TABLE_WORDS.test(sql))))) return;
     const ansi = ansiQuotes(sqlMode);
     const st = parseObjectStatement(sql, defaultDb, ansi);
     if (st) return this.applyObject(st, sql, sqlMode, at);

@@ -123,7 +123,7 @@ describe.each(scenarios)('scenario %s', (name) => {
         for (const [k, s] of Object.entries(restored.status)) expect(s, `cut ${c.name}: ${k} is created disabled`).toBe('DISABLED');
       }
     }
-  });
+  }, 300_000);
 
   it('restores single tables and refuses tables that did not exist', async () => {
     for (const [i, c] of cuts.entries()) {
@@ -150,5 +150,5 @@ describe.each(scenarios)('scenario %s', (name) => {
         expect(r.stderr).toMatch(/did not exist/);
       }
     }
-  });
+  }, 300_000);
 });

@@ -16,10 +16,11 @@ describe('connection flags', () => {
     }
   });
 
+  // diff and flashback materialize tables that foreign-key actions change on the recovery server.
   it('servers only where the command uses them', async () => {
     const program = await buildProgram();
-    for (const name of ['restore', 'query', 'guard']) expect(flags(find(program, [name]))).toContain('--target');
+    for (const name of ['restore', 'query', 'guard', 'diff', 'flashback']) expect(flags(find(program, [name]))).toContain('--target');
     for (const name of ['capture', 'status', 'flashback']) expect(flags(find(program, [name]))).toContain('--source');
-    for (const name of ['diff', 'history', 'verify', 'checkpoint']) expect(flags(find(program, [name]))).not.toContain('--target');
+    for (const name of ['history', 'verify', 'checkpoint']) expect(flags(find(program, [name]))).not.toContain('--target');
   });
 });
