@@ -86,6 +86,7 @@ export async function pointReferencesAtTarget(conn: Connection, s: SwapInput & {
 export async function swapIntoPlace(conn: Connection, s: SwapInput): Promise<RestoredTable[]> {
   const result: RestoredTable[] = [];
   const renames: string[] = [];
+  const dropTriggers: string[] = [];
   for (const t of s.tables) {
     const into = s.intoDatabase ?? t.database;
     if (!(await exists(conn, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [into]))) {
@@ -96,11 +97,16 @@ export async function swapIntoPlace(conn: Connection, s: SwapInput): Promise<Res
     const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${scratchTable}`);
     const rows = Number((c as { n: number }[])[0]!.n);
     if (await exists(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [into, t.table])) {
+      // MariaDB refuses to move a table with triggers to another database (the scratch schema it is
+      // parked in): the replaced table's triggers go first (the restore recreates those of the cut).
+      const [trg] = await conn.query('SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?', [into, t.table]);
+      for (const { n } of trg as { n: string }[]) dropTriggers.push(`DROP TRIGGER IF EXISTS ${qualified(into, n)}`);
       renames.push(`${qualified(into, t.table)} TO ${qualified(s.scratchFor(t.database), `${t.table}__old_${s.tag}`.slice(0, 64))}`);
     }
     renames.push(`${scratchTable} TO ${qualified(into, t.table)}`);
     result.push({ database: t.database, table: t.table, into: formatQualifiedName(into, t.table), rows });
   }
+  for (const d of dropTriggers) await conn.query(d);
   if (renames.length) await conn.query(`RENAME TABLE ${renames.join(', ')}`);
   s.createdDatabases.clear();
   return result;
