@@ -91,7 +91,7 @@ export class AsOfCache {
       await this.record(known);
       return { table: `${t.database}.${t.table}`, into: `${cacheDb}.${t.table}`, cache: 'hit', bytes: known.bytes, seconds: (Date.now() - started) / 1000 };
     }
-    const res = await runRestore({ kafka: ctx.kafka, sourceId: ctx.sourceId, target: ctx.target, tables: [t], cut: { asOf }, intoDatabase: cacheDb, replace: true });
+    const res = await runRestore({ kafka: ctx.kafka, sourceId: ctx.sourceId, target: ctx.target, tables: [t], cut: { asOf }, intoDatabase: cacheDb, replace: true, noObjects: true });
     if (cutKey(res.cut) !== cutKey(cut)) {
       await this.conn.query(`DROP TABLE IF EXISTS ${qualified(cacheDb, t.table)}`);
       throw new PitrError('the log grew while the table was being materialized and the cut moved; run the query again.');

@@ -211,6 +211,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
             ...(database !== undefined ? { database } : { tables: todo.map((i) => i.table) }),
             cut: { beforeGtid: txn.gtid },
             intoDatabase: scratch,
+            noObjects: true,
           });
           ctx.binlogBasename ??= binlogBasename(res.position.replace(/:\d+$/, ''));
           await makeKeyNamesUnique(db, scratch, into, todo.map((i) => i.table.table), txn.gtid);

@@ -56,6 +56,11 @@ export interface RestoreOptions {
   noCheckpoint?: boolean;
   /** Read whole partitions even where the log's table index says where the tables' records are (restore --no-index). */
   noIndex?: boolean;
+  /**
+   * Rows and definitions only: no views, triggers, routines or events (guard's copies and the as-of
+   * cache move or query the tables elsewhere; a table with triggers cannot move between databases).
+   */
+  noObjects?: boolean;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
@@ -189,11 +194,11 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     const finalTables = await schema.finalTables();
     if (!opts.tables) for (const t of finalTables) await refuseExisting(conn, opts.intoDatabase ?? t.database, t.table, opts.replace);
     const into = (db: string) => opts.intoDatabase ?? db;
-    await refuseExistingObjects(conn, plan.objects, into, opts.replace);
+    if (!opts.noObjects) await refuseExistingObjects(conn, plan.objects, into, opts.replace);
     const swap = { tables: finalTables, scratchFor: (db: string) => scratch.nameFor(db), intoDatabase: opts.intoDatabase, tag: scratch.tag, createdDatabases };
     if (opts.tables) await pointReferencesAtTarget(conn, { ...swap, hold: scratch.nameFor('#foreign-key-hold'), sourceFor: (db) => scratch.reverse().get(db) });
     const tables = await swapIntoPlace(conn, swap);
-    const objects = await recreateObjects(conn, plan.objects, { into, replace: opts.replace, log });
+    const objects = opts.noObjects ? [] : await recreateObjects(conn, plan.objects, { into, replace: opts.replace, log });
     return {
       tables,
       objects,

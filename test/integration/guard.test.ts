@@ -168,6 +168,8 @@ beforeAll(async () => {
   await src.query(
     `CREATE TABLE ${DB}.items (id INT AUTO_INCREMENT PRIMARY KEY, order_id INT NOT NULL, sku VARCHAR(20), price DECIMAL(8,2), CONSTRAINT fk_items_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)`,
   );
+  // A trigger on a victim: guard's copies are data only (a table with triggers cannot move between databases).
+  await src.query(`CREATE TRIGGER ${DB}.orders_bi BEFORE INSERT ON ${DB}.orders FOR EACH ROW SET NEW.note = NEW.note`);
   await src.query(`CREATE TABLE ${DB}.addresses (id INT PRIMARY KEY, customer_id INT NULL, city VARCHAR(20), CONSTRAINT fk_addresses_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE SET NULL)`);
   await src.query(`INSERT INTO ${DB}.customers SELECT seq, CONCAT('customer ', seq, '\u00e9') FROM seq_1_to_500`);
   await src.query(`INSERT INTO ${DB}.orders SELECT seq, seq % 500 + 1, IF(seq % 7 = 0, NULL, CONCAT('o', seq)), '2021-03-04 05:06:07.089' + INTERVAL seq MINUTE FROM seq_1_to_2000`);
