@@ -196,7 +196,10 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     const into = (db: string) => opts.intoDatabase ?? db;
     if (!opts.noObjects) await refuseExistingObjects(conn, plan.objects, into, opts.replace);
     const swap = { tables: finalTables, scratchFor: (db: string) => scratch.nameFor(db), intoDatabase: opts.intoDatabase, tag: scratch.tag, createdDatabases };
-    if (opts.tables) await pointReferencesAtTarget(conn, { ...swap, hold: scratch.nameFor('#foreign-key-hold'), sourceFor: (db) => scratch.reverse().get(db) });
+    if (opts.tables) {
+      const sources = scratch.reverse();
+      await pointReferencesAtTarget(conn, { ...swap, hold: scratch.nameFor('#foreign-key-hold'), sourceFor: (db) => sources.get(db) });
+    }
     const tables = await swapIntoPlace(conn, swap);
     const objects = opts.noObjects ? [] : await recreateObjects(conn, plan.objects, { into, replace: opts.replace, log });
     return {
