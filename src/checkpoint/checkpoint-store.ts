@@ -7,7 +7,7 @@ import { decodeRecord, fromPositionMsg, tableKey, toBigInt, viewRowRecord, type 
 import { MetaState } from '../log/meta-state.js';
 import { parseLinkHeaders, type ChainHead } from '../log/integrity-chain.js';
 import type { LogTopics } from '../log/topics.js';
-import type { CheckpointTableMsg } from '../log/record-types.js';
+import type { CheckpointManifestMsg, CheckpointTableMsg } from '../log/record-types.js';
 import { comparePositions, type Position } from '../core/position.js';
 import { tableId } from '../core/table-name.js';
 import { partitionFor } from '../log/partitioner.js';
@@ -42,20 +42,126 @@ export async function readIndexedMeta(kafka: Kafka, topics: LogTopics, sourceId:
   return { meta, txnRecord };
 }
 
-/** Every checkpoint manifest on the checkpoints topic, in log order (missing topic: none). */
+/** Every checkpoint manifest on the checkpoints topic, in log order (missing topic: none). Reads every record. */
 export async function readCheckpoints(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<StoredCheckpoint[]> {
-  const out: StoredCheckpoint[] = [];
+  return (await readManifests(kafka, topics, sourceId, groupPrefix, {})).manifests;
+}
+
+/** Manifests among the records read (all, the topic's tail, or given offsets), and whether any record was read. */
+async function readManifests(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  which: { fromEnd?: bigint; offsets?: bigint[] },
+): Promise<{ manifests: StoredCheckpoint[]; sawRecords: boolean }> {
+  const manifests: StoredCheckpoint[] = [];
+  let sawRecords = false;
+  const offsets = which.offsets ? [...new Set(which.offsets)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : undefined;
+  if (offsets && !offsets.length) return { manifests, sawRecords };
   await readPartitions(kafka, topics.checkpoints, {
     partitions: [0],
     groupPrefix,
+    fromEnd: which.fromEnd,
+    ranges: offsets && new Map([[0, offsets.map((o) => ({ first: o, last: o }))]]),
     onMessages: (_p, msgs) => {
       for (const m of msgs) {
+        sawRecords = true;
         if (m.key !== MANIFEST_KEY) continue;
         const rec = decodeRecord(m.value, `${topics.checkpoints}/0@${m.offset}`, sourceId);
-        if (rec.checkpointManifest) out.push({ manifest: rec.checkpointManifest, position: fromPositionMsg(rec.checkpointManifest.position), offset: m.offset });
+        if (rec.checkpointManifest) manifests.push({ manifest: rec.checkpointManifest, position: fromPositionMsg(rec.checkpointManifest.position), offset: m.offset });
       }
     },
   });
+  return { manifests, sawRecords };
+}
+
+/**
+ * How far back from the checkpoints topic's end the newest manifest is looked for: a pass writes it last, in
+ * a Kafka transaction of its own, so only that transaction's marker follows it unless a pass died mid-way.
+ */
+const MANIFEST_TAIL = 16n;
+
+/** Per table (tableId), where the newest manifest holding it is. */
+export type ManifestDirectory = Map<string, { database: string; table: string; offset: bigint }>;
+
+/** The directory a manifest carries (the manifests before it), as a map. */
+export function carriedDirectory(m: CheckpointManifestMsg): ManifestDirectory {
+  return new Map((m.directory ?? []).map((d) => [tableId(d.database, d.table), { database: d.database, table: d.table, offset: toBigInt(d.offset) }]));
+}
+
+/** The directory of a log whose newest manifest is `newest`: its carried directory, then its own tables. */
+export function directoryAfter(newest: StoredCheckpoint): ManifestDirectory {
+  const dir = carriedDirectory(newest.manifest);
+  for (const t of newest.manifest.tables) dir.set(tableId(t.database, t.table), { database: t.database, table: t.table, offset: newest.offset });
+  return dir;
+}
+
+/** The directory computed from every manifest in log order (what each manifest's carried directory must equal). */
+export function directoryOf(manifests: StoredCheckpoint[]): ManifestDirectory {
+  const dir: ManifestDirectory = new Map();
+  for (const c of manifests) for (const t of c.manifest.tables) dir.set(tableId(t.database, t.table), { database: t.database, table: t.table, offset: c.offset });
+  return dir;
+}
+
+/**
+ * The checkpoints directory from the newest manifest alone (read from the topic's tail). Falls back to reading
+ * every manifest (`all` set) when the newest predates directories or is not at the tail (a pass died after its
+ * rows).
+ */
+export async function readDirectory(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+): Promise<{ directory: ManifestDirectory; newest?: StoredCheckpoint; all?: StoredCheckpoint[] }> {
+  const tail = await readManifests(kafka, topics, sourceId, groupPrefix, { fromEnd: MANIFEST_TAIL });
+  const newest = tail.manifests.at(-1);
+  if (newest?.manifest.hasDirectory) return { directory: directoryAfter(newest), newest };
+  if (!newest && !tail.sawRecords) return { directory: new Map() };
+  const all = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
+  return { directory: directoryOf(all), newest: all.at(-1), all };
+}
+
+/**
+ * Per wanted table, the newest manifest holding it that `accept`s (e.g. within the cut, on the restore's
+ * snapshot). Reads the newest manifest, then the manifests the directories name, a round per step back:
+ * what a restore reads follows the tables it restores, not how many checkpoints the log holds.
+ */
+export async function newestCheckpoints(
+  kafka: Kafka,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  accept: (c: StoredCheckpoint) => boolean,
+  wanted: (database: string, table: string) => boolean,
+  read?: Awaited<ReturnType<typeof readDirectory>>,
+): Promise<Map<string, StoredCheckpoint>> {
+  const out = new Map<string, StoredCheckpoint>();
+  const holds = (c: StoredCheckpoint, id: string) => c.manifest.tables.some((t) => tableId(t.database, t.table) === id);
+  const { directory, newest, all } = read ?? (await readDirectory(kafka, topics, sourceId, groupPrefix));
+  if (all) {
+    for (const c of all) if (accept(c)) for (const t of c.manifest.tables) if (wanted(t.database, t.table)) out.set(tableId(t.database, t.table), c);
+    return out;
+  }
+  const known = new Map<bigint, StoredCheckpoint>(newest ? [[newest.offset, newest]] : []);
+  let frontier = new Map([...directory].filter(([, d]) => wanted(d.database, d.table)).map(([id, d]) => [id, d.offset]));
+  while (frontier.size) {
+    const missing = [...frontier.values()].filter((o) => !known.has(o));
+    for (const c of (await readManifests(kafka, topics, sourceId, groupPrefix, { offsets: missing })).manifests) known.set(c.offset, c);
+    const next = new Map<string, bigint>();
+    for (const [id, offset] of frontier) {
+      const c = known.get(offset);
+      // A directory naming no manifest, or one without the table, is wrong (verify reports it): the table gets no checkpoint.
+      if (!c || !holds(c, id)) continue;
+      if (accept(c)) out.set(id, c);
+      else {
+        const earlier = carriedDirectory(c.manifest).get(id)?.offset;
+        if (earlier !== undefined && earlier < offset) next.set(id, earlier);
+      }
+    }
+    frontier = next;
+  }
   return out;
 }
 

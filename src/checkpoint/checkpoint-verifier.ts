@@ -11,7 +11,7 @@ import { comparePositions } from '../core/position.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
 import { logger } from '../core/logger.js';
 import { ddlTouches, emptiesTable, type StoredCheckpoint, type TableBase } from './checkpoint-plan.js';
-import { foldTables, linkBefore, readCheckpointRows, readCheckpoints, readIndexedMeta } from './checkpoint-store.js';
+import { carriedDirectory, directoryOf, foldTables, linkBefore, readCheckpointRows, readCheckpoints, readIndexedMeta, type ManifestDirectory } from './checkpoint-store.js';
 import { digestViews } from './image-fold.js';
 import { changePartitionCount } from './checkpointer.js';
 
@@ -65,10 +65,14 @@ export async function verifyCheckpoints(kafka: Kafka, sourceId: string, groupPre
   const partitionCount = await changePartitionCount(kafka, topics);
   const proven = new Map<string, Map<string, CheckpointTableMsg>>();
   const out: CheckpointCheck[] = [];
-  for (const c of stored) {
+  for (const [i, c] of stored.entries()) {
     const m = c.manifest;
     const check: CheckpointCheck = { checkpointId: m.checkpointId, offset: c.offset, verifiedTables: [], findings: await checkStoredCheckpoint(kafka, topics, sourceId, groupPrefix, c) };
     const at = (message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
+    if (m.hasDirectory) {
+      const wrong = directoryMismatch(carriedDirectory(m), directoryOf(stored.slice(0, i)));
+      if (wrong) check.findings.push(at(`its directory of earlier checkpoints is wrong: ${wrong}`));
+    }
     const bases: TableBase[] = [];
     for (const t of m.tables) {
       const base = baseOf(meta, proven, m, t);
@@ -98,6 +102,17 @@ export async function verifyCheckpoints(kafka: Kafka, sourceId: string, groupPre
     out.push(check);
   }
   return out;
+}
+
+/** How a carried directory differs from the true one (undefined: equal). */
+export function directoryMismatch(carried: ManifestDirectory, truth: ManifestDirectory): string | undefined {
+  for (const [id, d] of truth) {
+    const c = carried.get(id);
+    if (!c) return `it omits ${formatQualifiedName(d.database, d.table)} (checkpointed at offset ${d.offset})`;
+    if (c.offset !== d.offset) return `it names offset ${c.offset} for ${formatQualifiedName(d.database, d.table)}, whose newest earlier checkpoint is at ${d.offset}`;
+  }
+  for (const [id, c] of carried) if (!truth.has(id)) return `it names ${formatQualifiedName(c.database, c.table)} at offset ${c.offset}, which no earlier checkpoint holds`;
+  return undefined;
 }
 
 /** The base a manifest table names, if the log holds it and nothing since reshaped the table; else why not. */

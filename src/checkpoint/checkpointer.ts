@@ -14,7 +14,7 @@ import { formatQualifiedName, tableId } from '../core/table-name.js';
 import { logger } from '../core/logger.js';
 import { PitrError } from '../core/errors.js';
 import { planBases, type TableBase } from './checkpoint-plan.js';
-import { MANIFEST_KEY, countChanges, foldTables, readCheckpointRows, readCheckpoints, readIndexedMeta, type PartitionBound } from './checkpoint-store.js';
+import { MANIFEST_KEY, countChanges, foldTables, newestCheckpoints, readCheckpointRows, readDirectory, readIndexedMeta, type PartitionBound } from './checkpoint-store.js';
 import type { ImageFold } from './image-fold.js';
 
 /** Row changes since its base after which a table gets a new checkpoint, unless told otherwise. */
@@ -55,7 +55,9 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
   const last = meta.txnCount - 1;
   const at = meta.txnPosition(last);
   const basename = binlogBasename(meta.completeSnapshots().at(-1)?.begin.binlogFile ?? 'binlog');
-  const stored = await readCheckpoints(kafka, topics, opts.sourceId, group);
+  // The newest manifest of each table is all a pass builds on: found through the newest manifest's directory.
+  const dir = await readDirectory(kafka, topics, opts.sourceId, group);
+  const stored = dir.all ?? [...new Set((await newestCheckpoints(kafka, topics, opts.sourceId, group, () => true, () => true, dir)).values())].sort((a, b) => (a.offset < b.offset ? -1 : 1));
   const plan = planBases(meta, stored, at);
   if (!plan) {
     log.info('the log has no complete snapshot before its last transaction: nothing to checkpoint');
@@ -98,6 +100,8 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
       snapshotId: plan.snapshot.id,
       bindings: bindingsOf(topics, bounds, txnRecord[last]!),
       tables,
+      directory: [...dir.directory.values()].map((d) => ({ database: d.database, table: d.table, offset: d.offset.toString() })),
+      hasDirectory: true,
     };
     await appender.appendAtomically([
       { topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: opts.sourceId, checkpointManifest: manifest }) },

@@ -350,6 +350,8 @@ export async function readPartitions(
   opts: {
     partitions: number[];
     from?: Map<number, bigint>;
+    /** Only the last `fromEnd` offsets of each partition (the tail; with `from`, whichever starts later). */
+    fromEnd?: bigint;
     /**
      * Only these offset ranges of each partition (the table index): the reader seeks from one range to the
      * next; a partition of `partitions` without ranges is not read. Messages outside the ranges are not passed on.
@@ -380,6 +382,7 @@ export async function readPartitions(
     const e = ends.get(p);
     if (!e) throw new PitrError(`topic ${topic} has no partition ${p}`);
     let start = opts.from?.get(p) ?? e.low;
+    if (opts.fromEnd !== undefined && e.high - opts.fromEnd > start) start = e.high - opts.fromEnd;
     if (ranges) {
       const list = ranges.get(p);
       if (!list?.length) continue;

@@ -61,6 +61,8 @@ export function toBigInt(v: Int64 | undefined | null): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v === 'number') return BigInt(v);
   if (typeof v === 'string') return BigInt(v);
+  // Most 64-bit values (positions, sequence numbers) fit in 32 bits: skip Long's slow toString.
+  if (v.high === 0) return BigInt(v.low >>> 0);
   return BigInt(v.toString());
 }
 

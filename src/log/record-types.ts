@@ -212,6 +212,9 @@ export interface CheckpointManifestMsg {
   snapshotId: string;
   bindings: CheckpointBindingMsg[];
   tables: CheckpointTableMsg[];
+  /** Per table some earlier manifest holds, the newest such manifest's offset (set when `hasDirectory`). */
+  directory?: { database: string; table: string; offset: Int64 }[];
+  hasDirectory?: boolean;
 }
 
 export interface RecordMsg {

@@ -11,8 +11,9 @@ import type { SnapshotInfo } from '../log/meta-state.js';
 import { comparePositions, withinCut, type Cut, type Position } from '../core/position.js';
 import { CorruptLogError } from '../core/errors.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
-import { readCheckpointRows, readCheckpoints } from '../checkpoint/checkpoint-store.js';
+import { newestCheckpoints, readCheckpointRows } from '../checkpoint/checkpoint-store.js';
 import { checkStoredCheckpoint } from '../checkpoint/checkpoint-verifier.js';
+import type { StoredCheckpoint } from '../checkpoint/checkpoint-plan.js';
 import { logger } from '../core/logger.js';
 
 export interface CheckpointBase {
@@ -38,15 +39,13 @@ export async function checkpointBases(
 ): Promise<Map<string, CheckpointBase>> {
   const out = new Map<string, CheckpointBase>();
   const group = 'pitr-restore-checkpoints';
-  const stored = (await readCheckpoints(kafka, topics, sourceId, group).catch(() => [])).filter(
-    (x) => x.manifest.snapshotId === snapshot.id && comparePositions(x.position, snapshot.position) > 0 && withinCut(x.position, cut),
-  );
-  const tables = new Map<string, { database: string; table: string }>();
-  for (const x of stored) for (const e of x.manifest.tables) if (wanted(e.database, e.table)) tables.set(tableId(e.database, e.table), { database: e.database, table: e.table });
-  for (const t of tables.values()) {
-    const c = stored.filter((x) => x.manifest.tables.some((e) => e.database === t.database && e.table === t.table)).at(-1);
-    if (!c) continue;
-    const entry = c.manifest.tables.find((e) => e.database === t.database && e.table === t.table)!;
+  const accept = (x: StoredCheckpoint) => x.manifest.snapshotId === snapshot.id && comparePositions(x.position, snapshot.position) > 0 && withinCut(x.position, cut);
+  // A log without a checkpoints topic (older provisioning) has no checkpoints.
+  const chosen = await newestCheckpoints(kafka, topics, sourceId, group, accept, wanted).catch(() => new Map<string, StoredCheckpoint>());
+  // Each table's checks and rows are reads of their own: run them side by side.
+  await Promise.all([...chosen].map(async ([id, c]) => {
+    const entry = c.manifest.tables.find((e) => tableId(e.database, e.table) === id)!;
+    const t = { database: entry.database, table: entry.table };
     const problems = await checkStoredCheckpoint(kafka, topics, sourceId, group, c, [entry]);
     if (problems.length) {
       throw new CorruptLogError(
@@ -58,6 +57,6 @@ export async function checkpointBases(
     const startOffsets = new Map(c.manifest.bindings.filter((b) => b.topic === topics.changes).map((b) => [b.partition, toBigInt(b.nextOffset)]));
     out.set(tableId(t.database, t.table), { checkpointId: c.manifest.checkpointId, position: c.position, rows: views, startOffsets });
     logger().child({ component: 'restore' }).info({ table: formatQualifiedName(t.database, t.table), checkpoint: c.manifest.checkpointId }, 'restoring from a checkpoint');
-  }
+  }));
   return out;
 }

@@ -11,7 +11,7 @@ import { kafkaClient, LogAppender } from '../../src/log/kafka-log.js';
 import { checkpointerTransactionalId, logTopics } from '../../src/log/topics.js';
 import { decodeRecord, encodeRecord, encodeRowsRecord, viewRowRecord } from '../../src/log/record-codec.js';
 import { RECORD_VERSION } from '../../src/log/record-types.js';
-import { MANIFEST_KEY, readCheckpointRows, readCheckpoints } from '../../src/checkpoint/checkpoint-store.js';
+import { MANIFEST_KEY, directoryAfter, readCheckpointRows, readCheckpoints } from '../../src/checkpoint/checkpoint-store.js';
 import { digestViews } from '../../src/checkpoint/image-fold.js';
 import { CHECKPOINTER_GROUP_PREFIX } from '../../src/log/provision.js';
 
@@ -50,7 +50,7 @@ const appender = async () => {
  * checkpoint of db.table with one row changed; the manifest's digest is the forged rows' (`matchForged`) or the
  * real ones'. Returns the forged checkpoint's id.
  */
-async function forgeCheckpoint(db: string, table: string, matchForged: boolean): Promise<string> {
+async function forgeCheckpoint(db: string, table: string, matchForged: boolean, lie?: 'directory'): Promise<string> {
   const topics = logTopics(SID);
   const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
   const real = (await readCheckpoints(kafka, topics, SID, 'pitr-cp-test')).filter((c) => c.manifest.tables.some((t) => t.database === db && t.table === table)).at(-1)!;
@@ -67,7 +67,10 @@ async function forgeCheckpoint(db: string, table: string, matchForged: boolean):
     const d = digestViews([viewRowRecord(value, 'forge', SID)!]);
     expect(d.digest.equals(Buffer.from(entry.digest))).toBe(false);
     const claimed = matchForged ? { rows: d.rows, digest: d.digest } : {};
-    const manifest = { ...real.manifest, checkpointId: id, tables: [{ ...entry, ...claimed, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }] };
+    // A careful forger also writes the directory of the manifests before its own, as the checkpointer does.
+    const truth = [...directoryAfter((await readCheckpoints(kafka, topics, SID, 'pitr-cp-test')).at(-1)!).values()];
+    const directory = (lie ? truth.slice(1) : truth).map((d) => ({ ...d, offset: d.offset.toString() }));
+    const manifest = { ...real.manifest, checkpointId: id, directory, tables: [{ ...entry, ...claimed, firstOffset: offset!.toString(), lastOffset: offset!.toString(), records: 1 }] };
     await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
   } finally {
     await a.disconnect();
@@ -202,6 +205,11 @@ describe('checkpoints', () => {
       const exact = await restore('rf', ['--no-checkpoint']);
       expect(exact.code, exact.stderr).toBe(0);
       expect((await dumpTable(tgt, `${DB2}_rf`, 'r'))!.rows).toEqual(oracle.rows);
+
+      // A manifest whose directory of earlier checkpoints leaves one out (readers would miss that checkpoint).
+      const liar = await forgeCheckpoint(DB2, 'r', true, 'directory');
+      const lied = await verify();
+      expect(lied.res.findings.some((f) => f.message.includes(`checkpoint ${liar}: its directory of earlier checkpoints is wrong`))).toBe(true);
     } finally {
       await tgt.end();
     }
