@@ -4,7 +4,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Finding } from '../log/integrity-chain.js';
 import { logTopics, type LogTopics } from '../log/topics.js';
-import { fromPositionMsg, toBigInt, toNumber } from '../log/record-codec.js';
+import { fromPositionMsg, toBigInt, toNumber, type RowRecordView } from '../log/record-codec.js';
 import type { CheckpointManifestMsg, CheckpointTableMsg } from '../log/record-types.js';
 import type { MetaState } from '../log/meta-state.js';
 import { comparePositions } from '../core/position.js';
@@ -24,7 +24,10 @@ export interface CheckpointCheck {
   findings: Finding[];
 }
 
-/** Checks of one checkpoint that need no fold: its rows against its manifest, its bindings against the chains. */
+/**
+ * Checks of one checkpoint that need no fold: its rows against its manifest, its bindings against the chains.
+ * The rows read for the check go to `onRows` (a restore loads those very rows: no second read).
+ */
 export async function checkStoredCheckpoint(
   kafka: Kafka,
   topics: LogTopics,
@@ -32,27 +35,31 @@ export async function checkStoredCheckpoint(
   groupPrefix: string,
   c: StoredCheckpoint,
   tables: CheckpointTableMsg[] = c.manifest.tables,
+  onRows?: (t: CheckpointTableMsg, views: RowRecordView[]) => void,
 ): Promise<Finding[]> {
   const m = c.manifest;
-  const findings: Finding[] = [];
   const at = (offset: bigint | undefined, message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: offset ?? c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
-  for (const b of m.bindings) {
+  // Each binding and each table is a read of its own: side by side, findings in manifest order.
+  const bindingChecks = m.bindings.map(async (b) => {
     const next = toBigInt(b.nextOffset);
     const actual = await linkBefore(kafka, b.topic, b.partition, next, groupPrefix);
     const claimed = b.hasHead ? { seq: toBigInt(b.headSeq), hash: Buffer.from(b.headHash ?? []) } : undefined;
     const same = actual === undefined ? claimed === undefined : claimed !== undefined && actual.seq === claimed.seq && actual.hash.equals(claimed.hash);
-    if (!same) findings.push(at(undefined, `bound to ${b.topic}/${b.partition} before offset ${next} at chain link ${claimed ? `seq ${claimed.seq}` : '(none)'}, the log holds ${actual ? `seq ${actual.seq}` : 'no chained record'} there`));
-  }
-  for (const t of tables) {
+    return same ? [] : [at(undefined, `bound to ${b.topic}/${b.partition} before offset ${next} at chain link ${claimed ? `seq ${claimed.seq}` : '(none)'}, the log holds ${actual ? `seq ${actual.seq}` : 'no chained record'} there`)];
+  });
+  const tableChecks = tables.map(async (t) => {
+    const findings: Finding[] = [];
     const { views, offsets } = await readCheckpointRows(kafka, topics, sourceId, groupPrefix, m.checkpointId, t);
+    onRows?.(t, views);
     const got = digestViews(views);
     const name = formatQualifiedName(t.database, t.table);
     if (views.length !== t.records) findings.push(at(offsets[0], `table ${name} has ${views.length} row records at offsets ${toBigInt(t.firstOffset)}..${toBigInt(t.lastOffset)}, its manifest says ${t.records}`));
     else if (got.rows !== toNumber(t.rows) || !got.digest.equals(Buffer.from(t.digest))) {
       findings.push(at(offsets[0], `the rows of table ${name} (${got.rows}) do not match its manifest (${toNumber(t.rows)} rows, digest ${Buffer.from(t.digest).toString('hex').slice(0, 16)}...): altered or forged`));
     }
-  }
-  return findings;
+    return findings;
+  });
+  return (await Promise.all([...bindingChecks, ...tableChecks])).flat();
 }
 
 /** Re-derives every checkpoint of the log in order; a table whose base failed cannot be proven either. */

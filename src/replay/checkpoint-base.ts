@@ -11,7 +11,7 @@ import type { SnapshotInfo } from '../log/meta-state.js';
 import { comparePositions, withinCut, type Cut, type Position } from '../core/position.js';
 import { CorruptLogError } from '../core/errors.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
-import { newestCheckpoints, readCheckpointRows } from '../checkpoint/checkpoint-store.js';
+import { newestCheckpoints } from '../checkpoint/checkpoint-store.js';
 import { checkStoredCheckpoint } from '../checkpoint/checkpoint-verifier.js';
 import type { StoredCheckpoint } from '../checkpoint/checkpoint-plan.js';
 import { logger } from '../core/logger.js';
@@ -46,14 +46,14 @@ export async function checkpointBases(
   await Promise.all([...chosen].map(async ([id, c]) => {
     const entry = c.manifest.tables.find((e) => tableId(e.database, e.table) === id)!;
     const t = { database: entry.database, table: entry.table };
-    const problems = await checkStoredCheckpoint(kafka, topics, sourceId, group, c, [entry]);
+    let views: RowRecordView[] = [];
+    const problems = await checkStoredCheckpoint(kafka, topics, sourceId, group, c, [entry], (_t, v) => (views = v));
     if (problems.length) {
       throw new CorruptLogError(
         `checkpoint ${c.manifest.checkpointId} of ${formatQualifiedName(t.database, t.table)} failed its checks (${problems[0]!.message.replace(/^checkpoint \S+: /, '')}); restore refuses it: pass --no-checkpoint to read from the snapshot, and run pitr verify.`,
         { position: `${topics.checkpoints}/0@${c.offset}` },
       );
     }
-    const { views } = await readCheckpointRows(kafka, topics, sourceId, group, c.manifest.checkpointId, entry);
     const startOffsets = new Map(c.manifest.bindings.filter((b) => b.topic === topics.changes).map((b) => [b.partition, toBigInt(b.nextOffset)]));
     out.set(tableId(t.database, t.table), { checkpointId: c.manifest.checkpointId, position: c.position, rows: views, startOffsets });
     logger().child({ component: 'restore' }).info({ table: formatQualifiedName(t.database, t.table), checkpoint: c.manifest.checkpointId }, 'restoring from a checkpoint');
