@@ -1,11 +1,10 @@
 // Opens a source's log for the analysis commands and turns --from/--to times into position bounds
 // on its commit order (the same cuts restore uses), checking the table is in the log.
-import type { Kafka } from 'kafkajs';
-import { kafkaClient } from '../log/kafka-log.js';
+import { kafkaClient, countPartitions, type LogClient } from '../log/kafka-log.js';
 import { logTopics, type LogTopics } from '../log/topics.js';
 import { readMeta } from '../log/meta-reader.js';
 import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
-import { changePartitionCount, type RangeBound, type TableRef } from '../log/table-history-reader.js';
+import { type RangeBound, type TableRef } from '../log/table-history-reader.js';
 import { planCut } from '../replay/cut-planner.js';
 import { CoverageError, UsageError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
@@ -16,7 +15,7 @@ import { refuseUncovered } from '../log/table-coverage.js';
 import { formatQualifiedName } from '../core/table-name.js';
 
 export interface OpenLog {
-  kafka: Kafka;
+  kafka: LogClient;
   topics: LogTopics;
   sourceId: string;
   meta: MetaState;
@@ -30,7 +29,7 @@ export async function openLog(settings: KafkaSettings, sourceId: string, what: s
   const meta = await readMeta(kafka, topics, sourceId);
   const snaps = meta.completeSnapshots();
   if (!snaps.length) throw new CoverageError('the log holds no complete snapshot yet: run `pitr capture` first.');
-  const partitions = await changePartitionCount(kafka, topics.changes);
+  const partitions = await countPartitions(kafka, topics.changes);
   return { kafka, topics, sourceId, meta, partitions, basename: binlogBasename(snaps[0]!.begin.binlogFile) };
 }
 

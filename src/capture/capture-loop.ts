@@ -6,16 +6,14 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { formatIdentity, sameBinlogServer, serverIdentity } from '../core/server-identity.js';
-import type { Kafka } from 'kafkajs';
 import { BinlogSource } from './binlog-source.js';
 import { TransactionBuilder, ALL_USER_TABLES, DEFAULT_STAGE_BYTES, type SourceTxn, type StagedChunk, type TableFilter } from './transaction-builder.js';
 import { takeSnapshot } from './snapshotter.js';
 import { checkRulesMatch, parseFilterRules, parseTableFilter, removedTables } from './table-filter.js';
 import { coverageEndRecord, describeTables, listSourceTables, narrowingRefused } from './filter-change.js';
 import type { QualifiedName } from '../core/table-name.js';
-import { kafkaClient, kafkaError, LogAppender, type OutMessage } from '../log/kafka-log.js';
+import { kafkaClient, kafkaError, LogAppender, withAdmin, type LogClient, type OutMessage } from '../log/kafka-log.js';
 import { logTopics, transactionalId, type LogTopics } from '../log/topics.js';
-import { checkTopicConfig } from '../log/provision.js';
 import { encodeRecord, tableKey, META_KEY, toPositionMsg } from '../log/record-codec.js';
 import { RECORD_VERSION, type RecordMsg } from '../log/record-types.js';
 import { readMeta } from '../log/meta-reader.js';
@@ -194,7 +192,7 @@ class Outage {
 class CaptureSession {
   private readonly log = logger().child({ component: 'capture' });
   private readonly topics: LogTopics;
-  private readonly kafka: Kafka;
+  private readonly kafka: LogClient;
   private readonly filter: TableFilter;
   private readonly result: CaptureResult = { transactions: 0, rowChanges: 0, snapshotRows: 0, seconds: 0, outages: 0 };
   private appender!: LogAppender;
@@ -307,20 +305,13 @@ class CaptureSession {
   }
 
   private async checkTopics(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect().catch((err) => {
-      throw kafkaError(err, 'could not connect to Kafka');
-    });
-    try {
+    await withAdmin(this.kafka, async (admin) => {
       for (const topic of [this.topics.changes, this.topics.meta]) {
-        const problems = await checkTopicConfig(admin, topic);
+        const problems = await admin.configProblems(topic);
         if (problems.length) throw new PitrError(`capture refuses to write to ${topic}: ${problems.join('; ')}.`);
       }
-      const md = await admin.fetchTopicMetadata({ topics: [this.topics.changes] });
-      this.partitions = md.topics[0]!.partitions.length;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+      this.partitions = await admin.partitionCount(this.topics.changes);
+    });
   }
 
   /** A fresh transactional producer: initialising it aborts whatever a previous one left open. */

@@ -1,8 +1,7 @@
 // Reading checkpoints and what they are derived from: manifests on the checkpoints topic, a table's checkpoint
 // rows by their offsets, the meta topic with the offset of each TxnIndex, the chain link just before an
 // offset, and the fold of tables from their bases up to a position (shared by the checkpointer and verify).
-import type { Kafka } from 'kafkajs';
-import { readPartitions } from '../log/kafka-log.js';
+import { readPartitions, type LogClient } from '../log/kafka-log.js';
 import { decodeRecord, fromPositionMsg, tableKey, toBigInt, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import { MetaState } from '../log/meta-state.js';
 import { parseLinkHeaders, type ChainHead } from '../log/integrity-chain.js';
@@ -22,7 +21,7 @@ export interface IndexedMeta {
   txnRecord: Array<{ offset: bigint; link: ChainHead | undefined; gtidPos: string }>;
 }
 
-export async function readIndexedMeta(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<IndexedMeta> {
+export async function readIndexedMeta(kafka: LogClient, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<IndexedMeta> {
   const meta = new MetaState();
   const txnRecord: IndexedMeta['txnRecord'] = [];
   await readPartitions(kafka, topics.meta, {
@@ -43,13 +42,13 @@ export async function readIndexedMeta(kafka: Kafka, topics: LogTopics, sourceId:
 }
 
 /** Every checkpoint manifest on the checkpoints topic, in log order (missing topic: none). Reads every record. */
-export async function readCheckpoints(kafka: Kafka, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<StoredCheckpoint[]> {
+export async function readCheckpoints(kafka: LogClient, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<StoredCheckpoint[]> {
   return (await readManifests(kafka, topics, sourceId, groupPrefix, {})).manifests;
 }
 
 /** Manifests among the records read (all, the topic's tail, or given offsets), and whether any record was read. */
 async function readManifests(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -110,7 +109,7 @@ export function directoryOf(manifests: StoredCheckpoint[]): ManifestDirectory {
  * rows).
  */
 export async function readDirectory(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -129,7 +128,7 @@ export async function readDirectory(
  * what a restore reads follows the tables it restores, not how many checkpoints the log holds.
  */
 export async function newestCheckpoints(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -170,7 +169,7 @@ export const MANIFEST_KEY = 'checkpoint';
 
 /** The SnapshotRows records of one table of one checkpoint, read from the offsets its manifest names. */
 export async function readCheckpointRows(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -203,7 +202,7 @@ export async function readCheckpointRows(
 }
 
 /** The chain link of the last chained record before `offset` in a partition (undefined: none). */
-export async function linkBefore(kafka: Kafka, topic: string, partition: number, offset: bigint, groupPrefix: string): Promise<ChainHead | undefined> {
+export async function linkBefore(kafka: LogClient, topic: string, partition: number, offset: bigint, groupPrefix: string): Promise<ChainHead | undefined> {
   for (let back = 8n; ; back *= 16n) {
     const from = offset - back > 0n ? offset - back : 0n;
     let found: ChainHead | undefined;
@@ -236,7 +235,7 @@ export interface PartitionBound {
  * staged chunks only with their commit marker). Returns the binding of each partition.
  */
 export async function scanToPosition(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -291,7 +290,7 @@ export function partitionsOf(tables: { database: string; table: string }[], part
  * bindings of the partitions read).
  */
 export async function countChanges(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -317,7 +316,7 @@ export async function countChanges(
  * plus its row changes after the base up to `at`.
  */
 export async function foldTables(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,

@@ -1,7 +1,6 @@
 // Verify of checkpoints: each one's rows must match its manifest (count, digest), its bindings must be the
 // chain links the log holds before its offsets, and each table must re-derive, from the base it names plus the
 // row changes in between, to exactly its rows. Findings name the checkpoint, the table and an offset.
-import type { Kafka } from 'kafkajs';
 import type { Finding } from '../log/integrity-chain.js';
 import { logTopics, type LogTopics } from '../log/topics.js';
 import { fromPositionMsg, toBigInt, toNumber, type RowRecordView } from '../log/record-codec.js';
@@ -13,7 +12,7 @@ import { logger } from '../core/logger.js';
 import { ddlTouches, emptiesTable, type StoredCheckpoint, type TableBase } from './checkpoint-plan.js';
 import { carriedDirectory, directoryOf, foldTables, linkBefore, readCheckpointRows, readCheckpoints, readIndexedMeta, type ManifestDirectory } from './checkpoint-store.js';
 import { digestViews } from './image-fold.js';
-import { changePartitionCount } from './checkpointer.js';
+import { countPartitions, type LogClient } from '../log/kafka-log.js';
 
 export interface CheckpointCheck {
   checkpointId: string;
@@ -29,7 +28,7 @@ export interface CheckpointCheck {
  * The rows read for the check go to `onRows` (a restore loads those very rows: no second read).
  */
 export async function checkStoredCheckpoint(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   groupPrefix: string,
@@ -63,13 +62,13 @@ export async function checkStoredCheckpoint(
 }
 
 /** Re-derives every checkpoint of the log in order; a table whose base failed cannot be proven either. */
-export async function verifyCheckpoints(kafka: Kafka, sourceId: string, groupPrefix = 'pitr-verify'): Promise<CheckpointCheck[]> {
+export async function verifyCheckpoints(kafka: LogClient, sourceId: string, groupPrefix = 'pitr-verify'): Promise<CheckpointCheck[]> {
   const topics = logTopics(sourceId);
   const log = logger().child({ component: 'verify' });
   const stored = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
   if (!stored.length) return [];
   const { meta } = await readIndexedMeta(kafka, topics, sourceId, groupPrefix);
-  const partitionCount = await changePartitionCount(kafka, topics);
+  const partitionCount = await countPartitions(kafka, topics.changes);
   const proven = new Map<string, Map<string, CheckpointTableMsg>>();
   const out: CheckpointCheck[] = [];
   for (const [i, c] of stored.entries()) {

@@ -1,8 +1,7 @@
 // `pitr checkpoint`: writes compacted images of the tables that changed enough since their base, derived from
 // the log alone (no MySQL server), as SnapshotRows records on the checkpoints topic closed by a manifest.
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import { kafkaClient, LogAppender, type OutMessage } from '../log/kafka-log.js';
+import { kafkaClient, LogAppender, countPartitions, type OutMessage } from '../log/kafka-log.js';
 import { checkpointerTransactionalId, logTopics, type LogTopics } from '../log/topics.js';
 import { encodeRecord, encodeRowsRecord, tableKey, toPositionMsg } from '../log/record-codec.js';
 import { RECORD_VERSION, type CheckpointBindingMsg, type CheckpointManifestMsg, type CheckpointTableMsg } from '../log/record-types.js';
@@ -67,7 +66,7 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
     log.info({ table: formatQualifiedName(s.database, s.table), reason: s.reason }, 'table left out of this checkpoint');
     result.skipped.push({ database: s.database, table: s.table, reason: s.reason });
   }
-  const partitionCount = await changePartitionCount(kafka, topics);
+  const partitionCount = await countPartitions(kafka, topics.changes);
   const counts = await countChanges(kafka, topics, opts.sourceId, group, meta, at, plan.bases, partitionCount);
   const selected = plan.bases.filter((b) => (counts.get(tableId(b.database, b.table)) ?? 0) >= minChanges);
   result.unchanged = plan.bases.length - selected.length;
@@ -153,15 +152,4 @@ function binding(topic: string, partition: number, nextOffset: bigint, head: { s
   return head
     ? { topic, partition, nextOffset: nextOffset.toString(), hasHead: true, headSeq: head.seq.toString(), headHash: head.hash }
     : { topic, partition, nextOffset: nextOffset.toString(), hasHead: false };
-}
-
-export async function changePartitionCount(kafka: Kafka, topics: LogTopics): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topics.changes] });
-    return md.topics[0]!.partitions.length;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { LogFollower, type FollowedMessage } from '../log/log-follower.js';
 import { logTopics } from '../log/topics.js';
-import { decodeRecord } from '../log/record-codec.js';
+import { decodeRecord, RecordField, recordBodyField } from '../log/record-codec.js';
 import { runRestore } from '../replay/restore.js';
 import { connectMysql, qid, qualified } from '../core/mysql-conn.js';
 import { describeMysqlUrl, type MysqlUrl } from '../core/mysql-url.js';
@@ -21,7 +21,6 @@ import { TableTracker } from './table-tracker.js';
 import { examineTxn, type Incident } from './incident-detector.js';
 import { buildReport, copyName, type IncidentReport, type ReportContext } from './incident-report.js';
 import { ThresholdPolicy } from './thresholds.js';
-import { recordBodyField, SNAPSHOT_ROWS_FIELD } from './record-peek.js';
 import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard.js';
 import { kafkaClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
@@ -302,7 +301,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
           } else {
             for (const m of msgs) {
               if (m.offset < seq.reachedOf(partition)) continue;
-              if (recordBodyField(m.value) === SNAPSHOT_ROWS_FIELD) {
+              if (recordBodyField(m.value) === RecordField.SnapshotRows) {
                 seq.skipChange(partition, m.offset);
                 continue;
               }

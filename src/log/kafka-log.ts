@@ -1,16 +1,20 @@
-// Adapter over kafkajs: authenticated clients per principal, a transactional appender that hash-chains every
-// record (integrity-chain.ts), the chain heads at capture start, and a reader
-// that reads partitions from an offset up to the end as it stood when reading began. The only
-// files that import kafkajs are this one and provision.ts.
+// Adapter over kafkajs, the one boundary every Kafka operation of pitr goes through: authenticated
+// clients per principal (an opaque LogClient), a transactional appender that hash-chains every record
+// (integrity-chain.ts), the chain heads at capture start, a reader that reads partitions from an offset
+// up to the end as it stood when reading began, a consumer-group follower (guard), and admin facts
+// (partition layout, end offsets, offsets by time, topic-config check, committed offsets). No kafkajs
+// type appears in what other modules call. The only files that import kafkajs are this one and
+// provision.ts (the custodian's topic and ACL provisioning, a second adapter).
 import kafkajs from 'kafkajs';
 import type { Admin, Producer, Transaction, Consumer, KafkaMessage, Kafka, LogEntry } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
-const { Kafka: KafkaCtor, logLevel } = kafkajs;
+const { Kafka: KafkaCtor, logLevel, ConfigResourceTypes } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
 import { ConnectionError, PitrError, ProducerFencedError, UsageError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import type { OffsetRange } from './table-index.js';
+import { REQUIRED_TOPIC_CONFIG } from './topics.js';
 import { linkHeaders, nextLink, parseLinkHeaders, type ChainHead, type ChainHeads } from './integrity-chain.js';
 
 // kafkajs logs to stdout by default, which would corrupt `--json` output, and it logs every retried
@@ -25,15 +29,35 @@ function pinoLogCreator() {
     };
 }
 
+declare const logClientBrand: unique symbol;
 /**
- * A kafkajs client authenticated as one principal (SASL/SCRAM). `quiet` silences kafkajs entirely
- * (readiness probes expect failures while the broker starts).
+ * A Kafka client authenticated as one principal, opaque outside this adapter: modules hand it to the
+ * operations below and never see kafkajs.
  */
-export function kafkaClient(
-  settings: KafkaSettings,
-  principal: KafkaPrincipal,
-  opts: { clientId?: string; quiet?: boolean; retries?: number } = {},
-): Kafka {
+export type LogClient = { readonly [logClientBrand]: true };
+
+export interface ClientOptions {
+  clientId?: string;
+  /** Silences kafkajs entirely (readiness probes expect failures while the broker starts). */
+  quiet?: boolean;
+  retries?: number;
+}
+
+/** A client authenticated as one principal (SASL/SCRAM). */
+export function kafkaClient(settings: KafkaSettings, principal: KafkaPrincipal, opts: ClientOptions = {}): LogClient {
+  return kafkajsClient(settings, principal, opts) as unknown as LogClient;
+}
+
+/** The kafkajs client behind a LogClient. */
+function driver(client: LogClient): Kafka {
+  return client as unknown as Kafka;
+}
+
+/**
+ * The raw kafkajs client, for the provision adapter and for tests that drive Kafka's own API (ACLs,
+ * foreign producers); everything else uses kafkaClient.
+ */
+export function kafkajsClient(settings: KafkaSettings, principal: KafkaPrincipal, opts: ClientOptions = {}): Kafka {
   // pitr chooses every record's partition itself, so kafkajs' notice about its default partitioner is noise.
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const user = settings.users[principal];
@@ -78,12 +102,15 @@ export class LogAppender {
   /** Leader broker of each partition, to send one broker's partitions at a time (see appendAtomically). */
   private leaders = new Map<string, Map<number, number>>();
 
+  private readonly kafka: Kafka;
+
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: LogClient,
     private readonly transactionalId: string,
     /** Consumer group prefix for reading the chain heads (the principal's own). */
     private readonly headsGroup = 'pitr-capture-heads',
   ) {
+    this.kafka = driver(client);
     this.producer = this.newProducer(TXN_TIMEOUTS_MS[0]!);
   }
 
@@ -134,7 +161,7 @@ export class LogAppender {
    */
   async loadChainHeads(topics: string[]): Promise<void> {
     this.chainTopics = [...topics];
-    this.heads = await readChainHeads(this.kafka, topics, this.headsGroup);
+    this.heads = await readChainHeads(this.client, topics, this.headsGroup);
     this.leaders = await partitionLeaders(this.kafka, topics).catch(() => new Map());
   }
 
@@ -149,7 +176,7 @@ export class LogAppender {
     if (messages.length === 0) return [];
     if (!this.heads) {
       if (!this.chainTopics.length) throw new PitrError('the capture producer appends before its chain heads were loaded (loadChainHeads).');
-      this.heads = await readChainHeads(this.kafka, this.chainTopics, this.headsGroup);
+      this.heads = await readChainHeads(this.client, this.chainTopics, this.headsGroup);
     }
     // Links are computed on a copy: the in-memory heads only move once Kafka committed the transaction.
     const next = new Map<string, Map<number, ChainHead>>();
@@ -250,17 +277,17 @@ export class LogAppender {
  * transaction markers and aborted batches, which take offsets but hold no readable record: look back a few
  * offsets, then further, until a chained record turns up or the partition's start is reached.
  */
-export async function readChainHeads(kafka: Kafka, topics: string[], groupPrefix = 'pitr-capture-heads'): Promise<ChainHeads> {
+export async function readChainHeads(client: LogClient, topics: string[], groupPrefix = 'pitr-capture-heads'): Promise<ChainHeads> {
   const heads: ChainHeads = new Map();
-  const admin = kafka.admin();
+  const admin = driver(client).admin();
   await admin.connect().catch((err) => {
     throw kafkaError(err, 'could not connect to Kafka');
   });
-  const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+  const ends = new Map<string, PartitionEnds>();
   try {
     for (const t of topics) {
       try {
-        ends.set(t, await partitionEnds(admin, t));
+        ends.set(t, await endsOf(admin, t));
       } catch (err) {
         throw kafkaError(err, `could not read the offsets of topic ${t}`);
       }
@@ -284,7 +311,7 @@ export async function readChainHeads(kafka: Kafka, topics: string[], groupPrefix
         stopAt.set(p, start);
       }
       const last = new Map<number, ChainHead>();
-      await readPartitions(kafka, topic, {
+      await readPartitions(client, topic, {
         partitions: open,
         from,
         groupPrefix,
@@ -334,18 +361,277 @@ async function partitionLeaders(kafka: Kafka, topics: string[]): Promise<Map<str
   }
 }
 
-export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+/** First offset and end offset (the next one to be written; read_committed: the last stable offset) of each partition. */
+export type PartitionEnds = Map<number, { low: bigint; high: bigint }>;
+
+async function endsOf(admin: Admin, topic: string): Promise<PartitionEnds> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
 }
 
+/**
+ * Problems that would let the topic's history expire or be rewritten (retention not -1, compaction), or that it
+ * is missing. Empty list = acceptable. Capture refuses to write when this is not empty. Needs DESCRIBE_CONFIGS
+ * on the topic (granted to capture and reader by provisionLog). Takes a kafkajs admin: for the provision adapter
+ * and tests; other modules ask a LogAdmin (configProblems).
+ */
+export async function checkTopicConfig(admin: Admin, topic: string): Promise<string[]> {
+  let entries: Array<{ configName: string; configValue: string }>;
+  try {
+    const res = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      includeSynonyms: false,
+    });
+    const r = res.resources.find((x) => x.resourceName === topic);
+    if (!r || r.errorCode !== 0) {
+      return [`topic ${topic} cannot be described (${r?.errorMessage ?? `error code ${r?.errorCode ?? 'none'}`})`];
+    }
+    entries = r.configEntries;
+  } catch (err) {
+    const e = err as { type?: string; message?: string };
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return [`topic ${topic} does not exist`];
+    throw err;
+  }
+  const got = new Map(entries.map((e) => [e.configName, e.configValue]));
+  const problems: string[] = [];
+  for (const [name, want] of Object.entries(REQUIRED_TOPIC_CONFIG)) {
+    const value = got.get(name);
+    if (name === 'cleanup.policy') {
+      // "compact" or "compact,delete" would drop superseded row versions: history must stay whole.
+      if (value !== want) problems.push(`topic ${topic} has cleanup.policy=${value ?? '(unset)'}, expected ${want}`);
+    } else if (value !== want) {
+      problems.push(`topic ${topic} has ${name}=${value ?? '(unset)'}, expected ${want}`);
+    }
+  }
+  return problems;
+}
+
+type HwCluster = {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[]): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
+};
+
+/**
+ * One admin connection to the cluster and the facts pitr asks of it. Like kafkajs' own admin it must be
+ * connected first and disconnected after; its methods throw the client's errors unmapped (callers name
+ * what failed with kafkaError).
+ */
+export class LogAdmin {
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private hw: HwCluster | null | undefined;
+
+  constructor(client: LogClient) {
+    this.kafka = driver(client);
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.admin.disconnect().catch(() => undefined);
+    if (this.hw) await this.hw.disconnect().catch(() => undefined);
+    this.hw = undefined;
+  }
+
+  /** Brokers the cluster lists (as seen by the broker asked). */
+  async brokerCount(): Promise<number> {
+    return (await this.admin.describeCluster()).brokers.length;
+  }
+
+  /** Partition count of a topic, from its metadata; a topic without partitions is an error. */
+  async partitionCount(topic: string): Promise<number> {
+    const md = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const n = md.topics[0]?.partitions.length ?? 0;
+    if (!n) throw new PitrError(`topic ${topic} has no partitions`);
+    return n;
+  }
+
+  /** First and last stable offset (what read_committed readers can reach now) per partition. */
+  async ends(topic: string): Promise<PartitionEnds> {
+    return endsOf(this.admin, topic);
+  }
+
+  /** Per partition, the first offset of a record with a timestamp at or after `timestampMs` (-1 if none). */
+  async offsetsAtTime(topic: string, timestampMs: number): Promise<Map<number, bigint>> {
+    const res = await this.admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+    return new Map(res.map((o) => [o.partition, BigInt(o.offset)]));
+  }
+
+  /** What checkTopicConfig finds wrong with the topic's configuration (empty: acceptable). */
+  async configProblems(topic: string): Promise<string[]> {
+    return checkTopicConfig(this.admin, topic);
+  }
+
+  /** A consumer group's committed offsets per topic and partition (partitions never committed are absent). */
+  async committed(groupId: string, topics: string[]): Promise<Map<string, Map<number, bigint>>> {
+    const out = new Map<string, Map<number, bigint>>();
+    const res = await this.admin.fetchOffsets({ groupId, topics });
+    for (const t of res) {
+      const m = new Map<number, bigint>();
+      for (const p of t.partitions) if (p.offset !== '-1' && p.offset !== '') m.set(p.partition, BigInt(p.offset));
+      out.set(t.topic, m);
+    }
+    return out;
+  }
+
+  /**
+   * High watermarks per partition: they include records of Kafka transactions whose commit markers
+   * are not written yet. kafkajs' admin only lists read_committed (last stable) offsets, which on a
+   * partition whose marker lags would hide records of a transaction already visible elsewhere; a
+   * read_uncommitted ListOffsets is made through kafkajs' cluster factory (stable since kafkajs 2.2),
+   * falling back to the stable offsets if that is unavailable. Errors are mapped (kafkaError).
+   */
+  async highWatermarks(topic: string): Promise<Map<number, bigint>> {
+    if (this.hw === undefined) {
+      const sym = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+      const factory = sym ? (this.kafka as unknown as Record<symbol, (o: object) => HwCluster>)[sym] : undefined;
+      this.hw = null;
+      if (typeof factory === 'function') {
+        const c = factory.call(this.kafka, { allowAutoTopicCreation: false, isolationLevel: 0 });
+        try {
+          await c.connect();
+          this.hw = c;
+        } catch (err) {
+          logger().warn({ err: String(err) }, 'read_uncommitted offsets unavailable; using stable offsets');
+        }
+      }
+    }
+    if (this.hw) {
+      try {
+        await this.hw.addTargetTopic(topic);
+        await this.hw.refreshMetadataIfNecessary();
+        const parts = this.hw.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+        const [res] = await this.hw.fetchTopicsOffset([{ topic, fromBeginning: false, partitions: parts }]);
+        return new Map(res!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      } catch (err) {
+        throw kafkaError(err, `could not read the end offsets of topic ${topic}`);
+      }
+    }
+    const ends = await this.ends(topic).catch((err) => {
+      throw kafkaError(err, `could not read the offsets of topic ${topic}`);
+    });
+    return new Map([...ends].map(([p, e]) => [p, e.high]));
+  }
+}
+
+/** Runs `fn` with a connected LogAdmin (connection failures mapped), disconnecting after. */
+export async function withAdmin<T>(client: LogClient, fn: (admin: LogAdmin) => Promise<T>): Promise<T> {
+  const admin = new LogAdmin(client);
+  await admin.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
+  });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Partition count of a topic (the changes topic's layout: partitionFor needs it). */
+export async function countPartitions(client: LogClient, topic: string): Promise<number> {
+  return withAdmin(client, (a) => a.partitionCount(topic));
+}
+
+/** A topic's partition count and each partition's offsets, over one admin connection. */
+export async function topicLayout(client: LogClient, topic: string): Promise<{ partitions: number; ends: PartitionEnds }> {
+  return withAdmin(client, async (a) => ({ partitions: await a.partitionCount(topic), ends: await a.ends(topic) }));
+}
+
+export interface FollowedMessage {
+  offset: bigint;
+  value: Buffer;
+}
+
+export interface FollowHandlers {
+  /** Messages of one partition in offset order; the next batch of that partition waits for the promise. */
+  onBatch: (topic: string, partition: number, msgs: FollowedMessage[]) => Promise<void>;
+  /** The consumer has read everything on this partition below `next` (control records included). */
+  onReached: (topic: string, partition: number, next: bigint) => void;
+  /** The consumer failed and will not recover by itself. */
+  onFailure: (err: Error) => void;
+}
+
+/** A running consumer-group subscription (followLog). */
+export interface LogSubscription {
+  /** Saves the position in the consumer group. */
+  commit(offsets: { topic: string; partition: number; offset: bigint }[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows the log as it grows: one long-running read_committed consumer in consumer group `groupId`,
+ * each partition of `from` read from its offset onwards, until stop().
+ */
+export async function followLog(client: LogClient, groupId: string, from: Map<string, Map<number, bigint>>, h: FollowHandlers): Promise<LogSubscription> {
+  const consumer = driver(client).consumer({
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    // A guard killed without leaving the group blocks the next one's join until its session expires.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 250,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    retry: { retries: 10 },
+  });
+  const subscription: LogSubscription = {
+    async commit(offsets) {
+      if (!offsets.length) return;
+      try {
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
+      } catch (err) {
+        throw kafkaError(err, `could not save the position of consumer group ${groupId}`);
+      }
+    },
+    async stop() {
+      await consumer.disconnect().catch(() => undefined);
+    },
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+    const { topic, partition, lastOffset } = ev.payload as { topic: string; partition: number; lastOffset: string | null };
+    if (lastOffset != null) h.onReached(topic, partition, BigInt(lastOffset) + 1n);
+  });
+  consumer.on(consumer.events.CRASH, (ev) => {
+    const p = ev.payload as { error: Error; restart: boolean };
+    if (!p.restart) h.onFailure(kafkaError(p.error, 'following the log failed'));
+    else logger().warn({ err: p.error?.message }, 'log consumer restarts after an error');
+  });
+  try {
+    await consumer.connect();
+    for (const topic of from.keys()) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 8,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        const msgs: FollowedMessage[] = (batch.messages as KafkaMessage[]).map((m) => ({ offset: BigInt(m.offset), value: m.value ?? Buffer.alloc(0) }));
+        if (msgs.length) await h.onBatch(batch.topic, batch.partition, msgs);
+      },
+    });
+    for (const [topic, parts] of from) for (const [partition, offset] of parts) consumer.seek({ topic, partition, offset: offset.toString() });
+  } catch (err) {
+    await consumer.disconnect().catch(() => undefined);
+    throw kafkaError(err, `could not start following the log as consumer group ${groupId}`);
+  }
+  return subscription;
+}
 /**
  * Reads the given partitions of a topic (read_committed) from `from` (default: the start) up to
  * their end at the time of the call, handing over messages in offset order per partition.
  * `onMessages` may return false to stop reading that partition early.
  */
 export async function readPartitions(
-  kafka: Kafka,
+  client: LogClient,
   topic: string,
   opts: {
     partitions: number[];
@@ -361,13 +647,14 @@ export async function readPartitions(
     groupPrefix?: string;
   },
 ): Promise<void> {
+  const kafka = driver(client);
   const admin = kafka.admin();
   await admin.connect().catch((err) => {
     throw kafkaError(err, 'could not connect to Kafka');
   });
-  let ends: Map<number, { low: bigint; high: bigint }>;
+  let ends: PartitionEnds;
   try {
-    ends = await partitionEnds(admin, topic);
+    ends = await endsOf(admin, topic);
   } catch (err) {
     throw kafkaError(err, `could not read the offsets of topic ${topic}`);
   } finally {

@@ -1,8 +1,6 @@
 // `pitr verify` engine: reads every partition of a source's log from its low watermark (read_committed),
 // recomputes each partition's hash chain, checks the topics' retention settings, and builds or checks anchors.
-import type { Kafka } from 'kafkajs';
-import { kafkaError, partitionEnds, readPartitions } from './kafka-log.js';
-import { checkTopicConfig } from './provision.js';
+import { kafkaError, LogAdmin, readPartitions, type LogClient } from './kafka-log.js';
 import { decodeRecord } from './record-codec.js';
 import { logTopics } from './topics.js';
 import { logger } from '../core/logger.js';
@@ -18,7 +16,7 @@ import {
 } from './integrity-chain.js';
 
 export interface VerifyOptions {
-  kafka: Kafka;
+  kafka: LogClient;
   sourceId: string;
   /** Anchor digest (from an earlier `--anchor`) the log must still extend. */
   expect?: string;
@@ -61,19 +59,19 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
   const expected = opts.expect !== undefined ? decodeAnchor(opts.expect) : undefined;
   const findings: Finding[] = [];
 
-  const admin = opts.kafka.admin();
+  const admin = new LogAdmin(opts.kafka);
   await admin.connect().catch((err) => {
     throw kafkaError(err, 'could not connect to Kafka');
   });
   const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
   try {
     for (const t of names) {
-      const problems = await checkTopicConfig(admin, t).catch((err) => {
+      const problems = await admin.configProblems(t).catch((err) => {
         throw kafkaError(err, `could not read the configuration of topic ${t}`);
       });
       for (const message of problems) findings.push({ kind: 'config', topic: t, message });
       if (problems.some((p) => p.includes('does not exist'))) continue;
-      ends.set(t, await partitionEnds(admin, t).catch((err) => {
+      ends.set(t, await admin.ends(t).catch((err) => {
         throw kafkaError(err, `could not read the offsets of topic ${t}`);
       }));
     }

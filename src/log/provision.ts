@@ -1,10 +1,12 @@
 // Custodian provisioning of one source's log: creates its topics with history-keeping settings, checks existing
 // ones without changing them, and grants the capture (append-only) and reader principals exactly their rights.
+// A second adapter over kafkajs (topic creation and ACLs, the custodian's admin API): with kafka-log.ts, the only
+// files that import kafkajs.
 import kafkajs from 'kafkajs';
 import type { Admin, AclEntry } from 'kafkajs';
 import { ConnectionError, PitrError } from '../core/errors.js';
 import type { KafkaSettings } from '../core/settings.js';
-import { kafkaClient } from './kafka-log.js';
+import { checkTopicConfig, kafkajsClient } from './kafka-log.js';
 import { logger } from '../core/logger.js';
 import { DEFAULT_CHANGE_PARTITIONS, REQUIRED_TOPIC_CONFIG, checkpointerTransactionalId, logTopics, transactionalId, type LogTopics } from './topics.js';
 
@@ -42,41 +44,6 @@ export interface ProvisionResult {
 }
 
 
-/**
- * Problems that would let the topic's history expire or be rewritten (retention not -1, compaction), or that it
- * is missing. Empty list = acceptable. Capture refuses to write when this is not empty. Needs DESCRIBE_CONFIGS
- * on the topic (granted to capture and reader by provisionLog).
- */
-export async function checkTopicConfig(admin: Admin, topic: string): Promise<string[]> {
-  let entries: Array<{ configName: string; configValue: string }>;
-  try {
-    const res = await admin.describeConfigs({
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
-      includeSynonyms: false,
-    });
-    const r = res.resources.find((x) => x.resourceName === topic);
-    if (!r || r.errorCode !== 0) {
-      return [`topic ${topic} cannot be described (${r?.errorMessage ?? `error code ${r?.errorCode ?? 'none'}`})`];
-    }
-    entries = r.configEntries;
-  } catch (err) {
-    const e = err as { type?: string; message?: string };
-    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return [`topic ${topic} does not exist`];
-    throw err;
-  }
-  const got = new Map(entries.map((e) => [e.configName, e.configValue]));
-  const problems: string[] = [];
-  for (const [name, want] of Object.entries(REQUIRED_TOPIC_CONFIG)) {
-    const value = got.get(name);
-    if (name === 'cleanup.policy') {
-      // "compact" or "compact,delete" would drop superseded row versions: history must stay whole.
-      if (value !== want) problems.push(`topic ${topic} has cleanup.policy=${value ?? '(unset)'}, expected ${want}`);
-    } else if (value !== want) {
-      problems.push(`topic ${topic} has ${name}=${value ?? '(unset)'}, expected ${want}`);
-    }
-  }
-  return problems;
-}
 
 interface TopicPlan {
   name: string;
@@ -212,7 +179,7 @@ async function crossedWrites(admin: Admin, sourceId: string, kafka: KafkaSetting
 async function waitForAclsEverywhere(kafka: KafkaSettings, expected: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const broker of kafka.brokers) {
-    const admin = kafkaClient({ ...kafka, brokers: [broker] }, 'custodian', { clientId: 'pitr-provision-check', quiet: true, retries: 2 }).admin();
+    const admin = kafkajsClient({ ...kafka, brokers: [broker] }, 'custodian', { clientId: 'pitr-provision-check', quiet: true, retries: 2 }).admin();
     try {
       await admin.connect();
       for (;;) {
@@ -309,7 +276,7 @@ async function retryWhileUnknown(fn: () => Promise<string[]>, timeoutMs = 30_000
  */
 export async function provisionLog(opts: ProvisionOptions): Promise<ProvisionResult> {
   const topics = logTopics(opts.sourceId);
-  const admin = kafkaClient(opts.kafka, 'custodian', { clientId: 'pitr-provision' }).admin();
+  const admin = kafkajsClient(opts.kafka, 'custodian', { clientId: 'pitr-provision' }).admin();
   try {
     await admin.connect();
   } catch (err) {

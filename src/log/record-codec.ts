@@ -216,41 +216,94 @@ function positionAt(w: Wire, end: number): Position {
 }
 
 /**
+ * Field numbers of the Record envelope (proto/pitr/v1/log.proto): version, source id, and the members
+ * of its `body` oneof. The wire readers below name fields by these, not by literals.
+ */
+export const RecordField = {
+  Version: 1,
+  SourceId: 2,
+  Change: 10,
+  Ddl: 11,
+  SnapshotBegin: 12,
+  SnapshotRows: 13,
+  SnapshotEnd: 14,
+  TxnIndex: 15,
+  Gap: 16,
+  CoverageEnd: 17,
+  CheckpointManifest: 18,
+} as const;
+
+const WIRE_VARINT = 0;
+const WIRE_LEN = 2;
+const tagOf = (field: number, wireType: number) => field * 8 + wireType;
+
+function isBody(field: number, wireType: number): boolean {
+  return field >= RecordField.Change && field <= RecordField.CheckpointManifest && wireType === WIRE_LEN;
+}
+
+interface Envelope {
+  version: number;
+  sourceId: string;
+  /** Field number of the body (a RecordField body member), 0 if none. */
+  body: number;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+/**
+ * Reads the envelope of a record without decoding its body. `firstBody` stops at the body (the peek:
+ * the version and source id are then only read if they precede it, as encodeRecord writes them).
+ * Throws a plain Error on malformed wire data.
+ */
+function readEnvelope(buf: Buffer, firstBody: boolean): Envelope {
+  const env: Envelope = { version: 0, sourceId: '', body: 0, bodyStart: 0, bodyEnd: 0 };
+  const w = new Wire(buf, 0, buf.length);
+  while (w.pos < w.end) {
+    const tag = w.uint();
+    const field = Math.floor(tag / 8);
+    if (tag === tagOf(RecordField.Version, WIRE_VARINT)) env.version = w.uint();
+    else if (tag === tagOf(RecordField.SourceId, WIRE_LEN)) env.sourceId = w.str();
+    else if (isBody(field, tag & 7)) {
+      env.body = field;
+      const n = w.len();
+      env.bodyStart = w.pos;
+      env.bodyEnd = w.pos + n;
+      w.pos = env.bodyEnd;
+      if (firstBody) break;
+    } else w.skip(tag & 7);
+  }
+  return env;
+}
+
+/**
+ * Field number of the record's body (RecordField.Change ... CheckpointManifest), 0 if none, read from
+ * the wire without decoding anything: readers skip bodies they do not want (snapshot rows) at the cost
+ * of a tag scan rather than a full decode.
+ */
+export function recordBodyField(buf: Buffer): number {
+  return readEnvelope(buf, true).body;
+}
+
+/**
  * Parses the envelope and header of a ChangeBatch or SnapshotRows record, leaving row images in
  * place; null for other bodies. Checks format version and source id like decodeRecord.
  */
 export function viewRowRecord(buf: Buffer, where: string, sourceId?: string): RowRecordView | null {
-  let version = 0;
-  let src = '';
-  let body = 0;
-  let bodyStart = 0;
-  let bodyEnd = 0;
+  let env: Envelope;
   try {
-    const w = new Wire(buf, 0, buf.length);
-    while (w.pos < w.end) {
-      const tag = w.uint();
-      const field = Math.floor(tag / 8);
-      if (tag === 8) version = w.uint();
-      else if (tag === 18) src = w.str();
-      else if (field >= 10 && field <= 15 && (tag & 7) === 2) {
-        body = field;
-        const n = w.len();
-        bodyStart = w.pos;
-        bodyEnd = w.pos + n;
-        w.pos = bodyEnd;
-      } else w.skip(tag & 7);
-    }
-    if (version === RECORD_VERSION && (sourceId === undefined || src === sourceId) && (body === 10 || body === 13)) {
-      return body === 10 ? changeView(buf, bodyStart, bodyEnd) : snapshotRowsView(buf, bodyStart, bodyEnd);
+    env = readEnvelope(buf, false);
+    const { version, sourceId: src, body, bodyStart, bodyEnd } = env;
+    if (version === RECORD_VERSION && (sourceId === undefined || src === sourceId) && (body === RecordField.Change || body === RecordField.SnapshotRows)) {
+      return body === RecordField.Change ? changeView(buf, bodyStart, bodyEnd) : snapshotRowsView(buf, bodyStart, bodyEnd);
     }
   } catch (err) {
     throw new CorruptLogError(`record at ${where} is not a pitr record: ${(err as Error).message}`, { position: where });
   }
-  if (version !== RECORD_VERSION) {
-    throw new CorruptLogError(`record at ${where} has format version ${version}; this pitr reads version ${RECORD_VERSION}`, { position: where });
+  if (env.version !== RECORD_VERSION) {
+    throw new CorruptLogError(`record at ${where} has format version ${env.version}; this pitr reads version ${RECORD_VERSION}`, { position: where });
   }
-  if (sourceId !== undefined && src !== sourceId) {
-    throw new CorruptLogError(`record at ${where} belongs to source "${src}", not "${sourceId}"`, { position: where });
+  if (sourceId !== undefined && env.sourceId !== sourceId) {
+    throw new CorruptLogError(`record at ${where} belongs to source "${env.sourceId}", not "${sourceId}"`, { position: where });
   }
   return null;
 }
@@ -408,9 +461,9 @@ export function encodeRowsRecord(
 ): Buffer {
   positionType ??= type().root.lookupType('pitr.v1.Position');
   const w = protobuf.Writer.create();
-  w.uint32(8).uint32(RECORD_VERSION);
-  w.uint32(18).string(sourceId);
-  w.uint32(106).fork();
+  w.uint32(tagOf(RecordField.Version, WIRE_VARINT)).uint32(RECORD_VERSION);
+  w.uint32(tagOf(RecordField.SourceId, WIRE_LEN)).string(sourceId);
+  w.uint32(tagOf(RecordField.SnapshotRows, WIRE_LEN)).fork();
   w.uint32(10).string(body.snapshotId);
   w.uint32(18).string(body.database);
   w.uint32(26).string(body.table);

@@ -1,10 +1,8 @@
 // Reads one table's (or a few tables') history from the log: only the changes-topic partitions that
 // hold them, only their records decoded, in commit order: snapshot rows of one snapshot, then the
 // ChangeBatch records inside a position range. Restore, history, diff and flashback share it.
-import type { Kafka } from 'kafkajs';
-import protobuf from 'protobufjs';
-import { readPartitions } from './kafka-log.js';
-import { decodeRecord, tableKey, toPositionMsg } from './record-codec.js';
+import { countPartitions, readPartitions, type LogClient } from './kafka-log.js';
+import { decodeRecord, RecordField, recordBodyField, tableKey, toPositionMsg } from './record-codec.js';
 import type { MetaState } from './meta-state.js';
 import { tableId } from '../core/table-name.js';
 import { partitionFor } from './partitioner.js';
@@ -12,7 +10,6 @@ import { averageRecordBytes, readRanges } from './table-index.js';
 import type { ChangeBatchMsg, SnapshotRowsMsg } from './record-types.js';
 import type { LogTopics } from './topics.js';
 import { comparePositions, type Position } from '../core/position.js';
-import { PitrError } from '../core/errors.js';
 
 export interface TableRef {
   database: string;
@@ -26,7 +23,7 @@ export interface RangeBound {
 }
 
 export interface TableHistoryOptions {
-  kafka: Kafka;
+  kafka: LogClient;
   topics: LogTopics;
   sourceId: string;
   tables: TableRef[];
@@ -67,7 +64,7 @@ export async function readTableHistory(
   opts: TableHistoryOptions,
   onItem: (item: HistoryItem) => void | Promise<void>,
 ): Promise<TableHistoryStats> {
-  const n = opts.partitions ?? (await changePartitionCount(opts.kafka, opts.topics.changes));
+  const n = opts.partitions ?? (await countPartitions(opts.kafka, opts.topics.changes));
   const keys = new Set(opts.tables.map((t) => tableKey(t.database, t.table)));
   // The Kafka key joins database and table with a dot, so `a.b`.c and a.`b.c` share one: records
   // are matched on their own fields.
@@ -93,8 +90,7 @@ export async function readTableHistory(
         stats.messages++;
         // The Kafka key names the table: other tables sharing the partition are never decoded.
         if (!keys.has(m.key)) continue;
-        const kind = bodyField(m.value);
-        if (kind === SNAPSHOT_ROWS && wantSnap === undefined) continue;
+        if (wantSnap === undefined && recordBodyField(m.value) === RecordField.SnapshotRows) continue;
         stats.decoded++;
         const rec = decodeRecord(m.value, `${opts.topics.changes}/${p}@${m.offset}`, opts.sourceId);
         if (rec.snapshotRows) {
@@ -157,34 +153,4 @@ export function afterBound(p: Position, b: RangeBound): boolean {
 export function withinBound(p: Position, b: RangeBound): boolean {
   const c = comparePositions(p, b.at);
   return b.inclusive ? c <= 0 : c < 0;
-}
-
-const SNAPSHOT_ROWS = 13;
-
-/**
- * Field number of the record's body (Record.change = 10 ... txn_index = 15) read from the wire
- * without decoding it, so unwanted snapshot chunks cost a tag scan rather than a full decode.
- */
-export function bodyField(buf: Uint8Array): number {
-  const r = protobuf.Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    const field = tag >>> 3;
-    if (field >= 10) return field;
-    r.skipType(tag & 7);
-  }
-  return 0;
-}
-
-export async function changePartitionCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const n = md.topics[0]?.partitions.length ?? 0;
-    if (!n) throw new PitrError(`topic ${topic} has no partitions`);
-    return n;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }

@@ -1,8 +1,7 @@
 // Gathers the facts `pitr status` judges (ops/status.ts): the meta topic folded, the source's binlog
 // head and clock, topic offsets, whether anything reached the log in the last seconds (Kafka
 // record timestamps), the saved verify result. Reads as the reader principal only.
-import type { Kafka } from 'kafkajs';
-import { kafkaClient, kafkaError, partitionEnds } from '../log/kafka-log.js';
+import { kafkaClient, kafkaError, withAdmin, type LogClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
 import { logTopics } from '../log/topics.js';
 import { sourceHead } from '../capture/capture-loop.js';
@@ -21,33 +20,26 @@ export interface StatusOptions {
 }
 
 /** Offsets per topic, and whether any partition received a record within the last `seconds`. */
-async function topicFacts(kafka: Kafka, topics: string[], seconds: number): Promise<{ sizes: TopicSize[]; recent: boolean }> {
-  const admin = kafka.admin();
-  await admin.connect().catch((err) => {
-    throw kafkaError(err, 'could not connect to Kafka');
-  });
-  try {
+async function topicFacts(kafka: LogClient, topics: string[], seconds: number): Promise<{ sizes: TopicSize[]; recent: boolean }> {
+  return withAdmin(kafka, async (admin) => {
     const sizes: TopicSize[] = [];
     let recent = false;
     for (const topic of topics) {
-      const ends = await partitionEnds(admin, topic).catch((err) => {
+      const ends = await admin.ends(topic).catch((err) => {
         throw kafkaError(err, `could not read the offsets of topic ${topic}`);
       });
       let offsets = 0n;
       for (const e of ends.values()) offsets += e.high - e.low;
       sizes.push({ topic, partitions: ends.size, offsets: Number(offsets) });
       // The first offset written at or after (now - seconds): below the end means something was written since.
-      const since = await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - seconds * 1000);
-      for (const o of since) {
-        const off = BigInt(o.offset);
-        const high = ends.get(o.partition)?.high;
+      const since = await admin.offsetsAtTime(topic, Date.now() - seconds * 1000);
+      for (const [partition, off] of since) {
+        const high = ends.get(partition)?.high;
         if (off >= 0n && high !== undefined && off < high) recent = true;
       }
     }
     return { sizes, recent };
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  });
 }
 
 export async function collectStatus(opts: StatusOptions): Promise<StatusReport> {

@@ -3,8 +3,8 @@
 // rows up to it (the checkpointer only writes one where no DDL reshaped the table since its base, so the rows
 // load into the segment the checkpoint falls in, as the table is defined there), and its partition is read
 // from the checkpoint's bound offset.
-import type { Kafka } from 'kafkajs';
 import type { LogTopics } from '../log/topics.js';
+import type { LogClient } from '../log/kafka-log.js';
 import type { RowRecordView } from '../log/record-codec.js';
 import { toBigInt } from '../log/record-codec.js';
 import type { SnapshotInfo } from '../log/meta-state.js';
@@ -30,7 +30,7 @@ export interface CheckpointBase {
  * `wanted` says the restore rebuilds, whether the snapshot defined it or DDL created it later.
  */
 export async function checkpointBases(
-  kafka: Kafka,
+  kafka: LogClient,
   topics: LogTopics,
   sourceId: string,
   snapshot: SnapshotInfo,

@@ -2,8 +2,7 @@
 // scratch schemas (scratch-replay.ts), reads the needed partitions into the segment fold
 // (segment-fold.ts), loads segment after segment between the DDL statements it replays, and
 // renames the finished tables into place (table-swap.ts).
-import type { Kafka } from 'kafkajs';
-import { kafkaClient, partitionEnds, readPartitions } from '../log/kafka-log.js';
+import { kafkaClient, readPartitions, topicLayout, type LogClient } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
 import { partitionFor } from '../log/partitioner.js';
 import { readMeta } from '../log/meta-reader.js';
@@ -240,15 +239,7 @@ function hideScratch(err: unknown, names: Map<string, string>): unknown {
 }
 
 /** Partition count of the changes topic and the records each partition holds (for progress). */
-async function changePartitions(kafka: Kafka, topic: string): Promise<{ count: number; sizes: Map<number, number> }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    const ends = await partitionEnds(admin, topic);
-    const sizes = new Map([...ends].map(([p, e]) => [p, Number(e.high - e.low)]));
-    return { count: md.topics[0]!.partitions.length, sizes };
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+async function changePartitions(kafka: LogClient, topic: string): Promise<{ count: number; sizes: Map<number, number> }> {
+  const { partitions, ends } = await topicLayout(kafka, topic);
+  return { count: partitions, sizes: new Map([...ends].map(([p, e]) => [p, Number(e.high - e.low)])) };
 }

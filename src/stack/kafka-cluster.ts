@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StackError } from '../core/errors.js';
 import type { KafkaSettings, KafkaUser } from '../core/settings.js';
-import { kafkaClient } from '../log/kafka-log.js';
+import { kafkaClient, LogAdmin } from '../log/kafka-log.js';
 import type { KafkaRuntime } from './kafka-jars.js';
 import { isOurProcess, readPidFile, sleep, spawnDetached, stopProcess, tailFile } from './process-control.js';
 
@@ -318,12 +318,15 @@ export class KafkaCluster {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer';
     const settings = this.settings();
-    const admins = this.opts.nodes.map((n) =>
-      kafkaClient({ ...settings, brokers: [`127.0.0.1:${n.clientPort}`] }, 'custodian', {
-        clientId: 'pitr-stack-probe',
-        quiet: true,
-        retries: 0,
-      }).admin(),
+    const admins = this.opts.nodes.map(
+      (n) =>
+        new LogAdmin(
+          kafkaClient({ ...settings, brokers: [`127.0.0.1:${n.clientPort}`] }, 'custodian', {
+            clientId: 'pitr-stack-probe',
+            quiet: true,
+            retries: 0,
+          }),
+        ),
     );
     const pending = new Set(admins.keys());
     try {
@@ -337,9 +340,9 @@ export class KafkaCluster {
           const admin = admins[i]!;
           try {
             await admin.connect();
-            const cluster = await admin.describeCluster();
-            if (cluster.brokers.length >= this.nodeCount) pending.delete(i);
-            else last = `node ${this.opts.nodes[i]!.nodeId} sees ${cluster.brokers.length} of ${this.nodeCount} brokers`;
+            const brokers = await admin.brokerCount();
+            if (brokers >= this.nodeCount) pending.delete(i);
+            else last = `node ${this.opts.nodes[i]!.nodeId} sees ${brokers} of ${this.nodeCount} brokers`;
           } catch (err) {
             last = `node ${this.opts.nodes[i]!.nodeId}: ${err instanceof Error ? err.message : String(err)}`;
             await admin.disconnect().catch(() => undefined);

@@ -9,7 +9,7 @@ import { connect, dumpTable, pitr, stack, type CliResult } from './helpers.js';
 import { cleanupOwnStacks, killChildren, killHard, ownStack, startCli, waitForOutput } from './own-stack.js';
 import { provisionLog } from '../../src/log/provision.js';
 import { readMeta } from '../../src/log/meta-reader.js';
-import { kafkaClient } from '../../src/log/kafka-log.js';
+import { kafkaClient, kafkajsClient } from '../../src/log/kafka-log.js';
 import { logTopics } from '../../src/log/topics.js';
 import { RUNTIME_SLACK } from '../../src/capture/capture-loop.js';
 import type { StackInfo } from '../../src/core/settings.js';
@@ -139,7 +139,7 @@ describe('a source transaction larger than the memory cap', () => {
     const gtid = await lastGtid(src);
     const oracle = await checksum(src, `${DB}.bag`);
     const topics = logTopics(SOURCE);
-    const admin = kafkaClient(info.kafka, 'reader').admin();
+    const admin = kafkajsClient(info.kafka, 'reader').admin();
     await admin.connect();
     const offsets = async () => (await admin.fetchTopicOffsets(topics.changes)).reduce((n, p) => n + Number(p.high), 0);
     const offsetsBefore = await offsets();

@@ -11,7 +11,7 @@ import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StackInfo } from '../../src/core/settings.js';
 import { provisionLog } from '../../src/log/provision.js';
-import { kafkaClient, readPartitions, type ReadMessage } from '../../src/log/kafka-log.js';
+import { kafkaClient, kafkajsClient, readPartitions, type ReadMessage } from '../../src/log/kafka-log.js';
 import { logTopics, transactionalId } from '../../src/log/topics.js';
 import { decodeRecord, encodeRecord } from '../../src/log/record-codec.js';
 import { chainHash, GENESIS_HASH, linkHeaders, parseLinkHeaders, type ChainHead } from '../../src/log/integrity-chain.js';
@@ -129,7 +129,7 @@ async function recreate(sourceId: string, topic: string, msgs: ReadMessage[]): P
 
 beforeAll(async () => {
   info = await stack();
-  custodianKafka = kafkaClient(info.kafka, 'custodian', { clientId: 'sec-test-custodian' });
+  custodianKafka = kafkajsClient(info.kafka, 'custodian', { clientId: 'sec-test-custodian' });
   custodian = custodianKafka.admin();
   await custodian.connect();
   src = await connect(info.source);
@@ -191,7 +191,7 @@ describe('untouched log and anchors', () => {
     // Aborted transactions at a partition's tail (a capture that died mid-batch) take offsets but hold no
     // committed record: the next capture must find the real heads behind them and the abort markers.
     const t = logTopics(sourceId);
-    const cap = kafkaClient(info.kafka, 'capture', { clientId: 'sec-test-capture' }).producer({
+    const cap = kafkajsClient(info.kafka, 'capture', { clientId: 'sec-test-capture' }).producer({
       transactionalId: transactionalId(sourceId),
       idempotent: true,
       maxInFlightRequests: 1,
@@ -255,7 +255,7 @@ describe('untouched log and anchors', () => {
   });
 
   it('refuses writes by the reader', async () => {
-    const reader = kafkaClient(info.kafka, 'reader', { clientId: 'sec-test-reader-w', quiet: true, retries: 0 });
+    const reader = kafkajsClient(info.kafka, 'reader', { clientId: 'sec-test-reader-w', quiet: true, retries: 0 });
     const producer = reader.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
     await producer.connect();
     try {
@@ -274,7 +274,7 @@ describe('untouched log and anchors', () => {
   it('keeps the writers in their lanes: checkpointer cannot write changes or meta, capture cannot write checkpoints', async () => {
     const t = logTopics(sourceId);
     const refused = async (principal: 'capture' | 'checkpointer', topic: string) => {
-      const producer = kafkaClient(info.kafka, principal, { clientId: `sec-test-${principal}-lane`, quiet: true, retries: 0 }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+      const producer = kafkajsClient(info.kafka, principal, { clientId: `sec-test-${principal}-lane`, quiet: true, retries: 0 }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
       await producer.connect();
       try {
         const err = await producer.send({ topic, acks: -1, messages: [{ key: 'x', value: `${principal}-write` }] }).then(() => undefined, (e: unknown) => e);

@@ -6,8 +6,8 @@ import type { Admin, Kafka as KafkaClient } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StackInfo } from '../../src/core/settings.js';
-import { checkTopicConfig, provisionLog } from '../../src/log/provision.js';
-import { kafkaClient } from '../../src/log/kafka-log.js';
+import { provisionLog } from '../../src/log/provision.js';
+import { checkTopicConfig, kafkajsClient } from '../../src/log/kafka-log.js';
 import { logTopics, transactionalId } from '../../src/log/topics.js';
 import { stackStatus, stackUp } from '../../src/stack/local-stack.js';
 import { pitr } from './helpers.js';
@@ -59,11 +59,11 @@ describe('local stack', () => {
   beforeAll(async () => {
     info = await stackUp();
     await provisionLog({ kafka: info.kafka, sourceId: ACL_SOURCE });
-    custodian = kafkaClient(info.kafka, 'custodian', { clientId: 'stack-test-custodian' }).admin();
+    custodian = kafkajsClient(info.kafka, 'custodian', { clientId: 'stack-test-custodian' }).admin();
     // Idempotent producers need retries > 0; authorization errors are not retried anyway.
-    capture = kafkaClient(info.kafka, 'capture', { clientId: 'stack-test-capture', quiet: true, retries: 2 });
+    capture = kafkajsClient(info.kafka, 'capture', { clientId: 'stack-test-capture', quiet: true, retries: 2 });
     captureAdmin = capture.admin();
-    reader = kafkaClient(info.kafka, 'reader', { clientId: 'stack-test-reader', quiet: true, retries: 0 });
+    reader = kafkajsClient(info.kafka, 'reader', { clientId: 'stack-test-reader', quiet: true, retries: 0 });
     await Promise.all([custodian.connect(), captureAdmin.connect()]);
   });
 
@@ -163,7 +163,7 @@ describe('local stack', () => {
     const again = await pitr(['log', 'provision', '--source-id', id], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/already present/);
-    const p = kafkaClient(info.kafka, 'capture', { clientId: 'stack-test-cliprov', quiet: true }).producer();
+    const p = kafkajsClient(info.kafka, 'capture', { clientId: 'stack-test-cliprov', quiet: true }).producer();
     await p.connect();
     await p.send({ topic: topics.changes, messages: [{ partition: 0, key: 'k', value: 'v' }] });
     await p.disconnect();
@@ -220,7 +220,7 @@ describe('local stack', () => {
         },
         { timeout: 15_000, interval: 200 },
       );
-      const p = kafkaClient(info.kafka, 'custodian', { clientId: 'stack-test-custodian-p' }).producer();
+      const p = kafkajsClient(info.kafka, 'custodian', { clientId: 'stack-test-custodian-p' }).producer();
       await p.connect();
       await p.send({ topic: SCRATCH, acks: -1, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
       await p.disconnect();

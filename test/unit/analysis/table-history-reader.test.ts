@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { afterBound, bodyField, withinBound } from '../../../src/log/table-history-reader.js';
-import { encodeRecord } from '../../../src/log/record-codec.js';
+import { afterBound, withinBound } from '../../../src/log/table-history-reader.js';
+import { encodeRecord, recordBodyField as bodyField } from '../../../src/log/record-codec.js';
 import { RECORD_VERSION } from '../../../src/log/record-types.js';
 
 describe('table history reader helpers', () => {
