@@ -4,7 +4,7 @@
 // Usage: node bench/latency.mjs [--rate 3000] [--seconds 30] [--connections 16] [--quick]
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { kafkaClient } from '../dist/log/kafka-log.js';
+import { kafkajsClient } from '../dist/log/kafka-log.js';
 import { logTopics } from '../dist/log/topics.js';
 import { viewRowRecord, visitImage } from '../dist/log/record-codec.js';
 import * as L from './lib.mjs';
@@ -27,7 +27,7 @@ const cap = spawn(process.execPath, [path.join(L.REPO, 'bin/pitr.js'), 'capture'
 });
 
 // The consumer: after-image ts column of every row change, against arrival time.
-const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-latency' });
+const kafka = kafkajsClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-latency' });
 const consumer = kafka.consumer({ groupId: `pitr-bench-lat-${L.tag()}`, readUncommitted: false, maxWaitTimeInMs: 20 });
 await consumer.connect();
 await consumer.subscribe({ topic: logTopics(sourceId).changes, fromBeginning: true });

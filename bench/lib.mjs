@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { stackUp, stackHome } from '../dist/stack/local-stack.js';
 import { provisionLog } from '../dist/log/provision.js';
-import { kafkaClient } from '../dist/log/kafka-log.js';
+import { countPartitions, kafkaClient, withAdmin } from '../dist/log/kafka-log.js';
 import { logTopics } from '../dist/log/topics.js';
 import { readMeta } from '../dist/log/meta-reader.js';
 import { partitionFor } from '../dist/log/partitioner.js';
@@ -78,29 +78,17 @@ export async function logFilter(st, sourceId) {
 /** Records in the log's topics (changes + meta): how much history a shared log already holds. */
 export async function logSize(st, sourceId) {
   const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-size' });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const t = logTopics(sourceId);
-    const count = async (topic) => (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
+    const count = async (topic) => [...(await admin.ends(topic)).values()].reduce((a, e) => a + Number(e.high - e.low), 0);
     return { changesRecords: await count(t.changes), metaRecords: await count(t.meta) };
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Partition of the changes topic that holds table `db.t` (capture keys records by `db.t`). */
 export async function partitionOf(st, sourceId, table) {
   const kafka = kafkaClient(st.info.kafka, 'reader', { clientId: 'pitr-bench-md' });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const t = logTopics(sourceId).changes;
-    const md = await admin.fetchTopicMetadata({ topics: [t] });
-    return partitionFor(table, md.topics[0].partitions.length);
-  } finally {
-    await admin.disconnect();
-  }
+  return partitionFor(table, await countPartitions(kafka, logTopics(sourceId).changes));
 }
 
 /**

@@ -3,7 +3,7 @@
 // Decoding uses restore's own wire view (every value of every image visited); --protobufjs decodes
 // whole messages instead. Usage: node bench/read-log.mjs --source-id S --table db.t [--no-decode] [--protobufjs]
 import { runningStackInfo } from '../dist/stack/local-stack.js';
-import { kafkaClient, readPartitions } from '../dist/log/kafka-log.js';
+import { countPartitions, kafkaClient, readPartitions } from '../dist/log/kafka-log.js';
 import { logTopics } from '../dist/log/topics.js';
 import { partitionFor } from '../dist/log/partitioner.js';
 import { decodeRecord, viewRowRecord, visitImage } from '../dist/log/record-codec.js';
@@ -14,11 +14,7 @@ const t0 = Date.now();
 const info = await runningStackInfo();
 const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'pitr-bench-read' });
 const topics = logTopics(f['source-id']);
-const admin = kafka.admin();
-await admin.connect();
-const md = await admin.fetchTopicMetadata({ topics: [topics.changes] });
-await admin.disconnect();
-const partition = partitionFor(f.table, md.topics[0].partitions.length);
+const partition = partitionFor(f.table, await countPartitions(kafka, topics.changes));
 const sink = { null() {}, integer() {}, double() {}, float() {}, bytes() {} };
 let records = 0;
 let rows = 0;
