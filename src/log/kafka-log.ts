@@ -3,8 +3,9 @@
 // (integrity-chain.ts), the chain heads at capture start, a reader that reads partitions from an offset
 // up to the end as it stood when reading began, a consumer-group follower (guard), and admin facts
 // (partition layout, end offsets, offsets by time, topic-config check, committed offsets). No kafkajs
-// type appears in what other modules call. The only files that import kafkajs are this one and
-// provision.ts (the custodian's topic and ACL provisioning, a second adapter).
+// type appears in what other modules call (kafkajsClient and checkTopicConfig, which do, serve
+// provision.ts and tests). The only files that import kafkajs are this one and provision.ts (the
+// custodian's topic and ACL provisioning, a second adapter).
 import kafkajs from 'kafkajs';
 import type { Admin, Producer, Transaction, Consumer, KafkaMessage, Kafka, LogEntry } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
