@@ -1,7 +1,8 @@
 // Adapter over kafkajs, the one boundary every Kafka operation of pitr goes through: authenticated
 // clients per principal (an opaque LogClient), a transactional appender that hash-chains every record
 // (integrity-chain.ts), the chain heads at capture start, a reader that reads partitions from an offset
-// up to the end as it stood when reading began, a consumer-group follower (guard), and admin facts
+// up to the end as it stood when reading began (fetching from the leaders, no consumer group), a
+// consumer-group follower (guard), and admin facts
 // (partition layout, end offsets, offsets by time, topic-config check, committed offsets). No kafkajs
 // type appears in what other modules call (kafkajsClient and checkTopicConfig, which do, serve
 // provision.ts and tests). The only files that import kafkajs are this one and provision.ts (the
@@ -9,6 +10,7 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Producer, Transaction, Consumer, KafkaMessage, Kafka, LogEntry } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 const { Kafka: KafkaCtor, logLevel, ConfigResourceTypes } = kafkajs;
 import type { KafkaPrincipal, KafkaSettings } from '../core/settings.js';
@@ -645,21 +647,24 @@ export async function readPartitions(
      */
     ranges?: Map<number, OffsetRange[]>;
     onMessages: (partition: number, msgs: ReadMessage[]) => Promise<boolean | void> | boolean | void;
+    /** Unused since reads join no consumer group (kept so callers can still name their reads). */
     groupPrefix?: string;
   },
 ): Promise<void> {
-  const kafka = driver(client);
-  const admin = kafka.admin();
-  await admin.connect().catch((err) => {
-    throw kafkaError(err, 'could not connect to Kafka');
-  });
+  const reader = await directReader(driver(client), topic);
+  try {
+    await readFrom(reader, topic, opts);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function readFrom(reader: DirectReader, topic: string, opts: Parameters<typeof readPartitions>[2]): Promise<void> {
   let ends: PartitionEnds;
   try {
-    ends = await endsOf(admin, topic);
+    ends = await reader.ends();
   } catch (err) {
     throw kafkaError(err, `could not read the offsets of topic ${topic}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
   const pending = new Set<number>();
   const starts = new Map<number, bigint>();
@@ -685,105 +690,177 @@ export async function readPartitions(
   }
   if (pending.size === 0) return;
 
-  const consumer: Consumer = kafka.consumer({
-    groupId: `${opts.groupPrefix ?? 'pitr-reader'}-${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-    sessionTimeout: 30000,
-    // Reading up to a known end: a broker with nothing more for us must answer at once rather
-    // than hold the fetch for the default 5 s (it would delay every read that spans brokers).
-    maxWaitTimeInMs: 100,
-    retry: { retries: 5 },
+  const next = new Map(starts);
+  let active = [...pending];
+  while (active.length) {
+    const batches = await reader.fetch(active.map((p) => ({ partition: p, offset: next.get(p)! }))).catch((err) => {
+      throw kafkaError(err, `reading ${topic} failed`);
+    });
+    const still: number[] = [];
+    for (const p of active) {
+      const batch = batches.get(p);
+      const end = ends.get(p)!.high;
+      if (!batch) {
+        still.push(p);
+        continue;
+      }
+      const msgs: ReadMessage[] = [];
+      const list = ranges?.get(p);
+      let past = false;
+      for (const m of batch.messages) {
+        const off = BigInt(m.offset);
+        if (off >= end) {
+          past = true;
+          break;
+        }
+        if (list) {
+          // Records between two ranges came in the same fetch: skip them.
+          let k = cursor.get(p)!;
+          while (k < list.length && off > list[k]!.last) k++;
+          cursor.set(p, k);
+          if (k === list.length) {
+            past = true;
+            break;
+          }
+          if (off < list[k]!.first) continue;
+        }
+        msgs.push({ partition: p, offset: off, key: m.key ? m.key.toString('utf8') : '', value: m.value ?? Buffer.alloc(0), headers: headerBuffers(m.headers) });
+      }
+      if (msgs.length && (await opts.onMessages(p, msgs)) === false) continue;
+      if (past) continue;
+      // The last offset the fetch covered, control records and aborted records included.
+      const last = batch.lastOffset === null ? next.get(p)! - 1n : BigInt(batch.lastOffset);
+      let from = last + 1n;
+      if (list) {
+        // The batch ended in a gap: fetch from the next range's start rather than through the gap.
+        let k = cursor.get(p)!;
+        while (k < list.length && last >= list[k]!.last) k++;
+        cursor.set(p, k);
+        if (k === list.length) continue;
+        if (list[k]!.first > from) from = list[k]!.first;
+      }
+      if (from >= end) continue;
+      next.set(p, from);
+      still.push(p);
+    }
+    active = still;
+  }
+}
+
+/** What a fetch returned for one partition: its committed records (aborted ones and control records dropped). */
+interface FetchedBatch {
+  messages: KafkaMessage[];
+  /** The last offset the fetch covered, including what was dropped; null when it returned nothing. */
+  lastOffset: string | null;
+}
+
+/** kafkajs' own pieces for reading without a consumer group (kafkajs 2.x internals, pinned in package.json). */
+interface KafkajsBroker {
+  fetch(req: {
+    replicaId?: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
+}
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
+  findBroker(b: { nodeId: string }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+type DirectReader = Awaited<ReturnType<typeof directReader>>;
+const requireCjs = createRequire(import.meta.url);
+const KafkajsBatch = requireCjs('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => {
+  messages: KafkaMessage[];
+  isEmptyIncludingFiltered(): boolean;
+  lastOffset(): string;
+};
+const READ_COMMITTED = 1;
+/** Kafka's answers after which the leaders are looked up again and the fetch retried. */
+const STALE_LEADER_TYPES = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']);
+
+/**
+ * A reader that fetches partitions from their leaders directly (read_committed), as kafkajs' consumer does
+ * but without joining a consumer group: a read up to a known end needs no group, and every group join costs
+ * round trips to a coordinator (and, on a broker with the default group.initial.rebalance.delay.ms, 3 s).
+ */
+async function directReader(kafka: Kafka, topic: string) {
+  const createCluster = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  if (!createCluster) throw new PitrError('this kafkajs build has no cluster factory pitr can read with (kafkajs 2.x expected).');
+  // No isolation level for the cluster: its ListOffsets answer the same ends as the admin client's; fetches say READ_COMMITTED.
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[createCluster]!({ allowAutoTopicCreation: false });
+  await cluster.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
   });
-  let finish!: () => void;
-  let fail!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    finish = res;
-    fail = rej;
-  });
-  const reached = (p: number, lastOffset: bigint) => {
-    if (pending.has(p) && lastOffset + 1n >= ends.get(p)!.high) {
-      pending.delete(p);
-      consumer.pause([{ topic, partitions: [p] }]);
-      if (pending.size === 0) finish();
+  try {
+    await cluster.addTargetTopic(topic);
+  } catch (err) {
+    await cluster.disconnect().catch(() => undefined);
+    throw kafkaError(err, `could not read the offsets of topic ${topic}`);
+  }
+  const leaderOf = (p: number) => {
+    const m = cluster.findTopicPartitionMetadata(topic).find((x) => x.partitionId === p);
+    if (!m) throw new PitrError(`topic ${topic} has no partition ${p}`);
+    return m.leader;
+  };
+  /** One Fetch request to one broker for some of its partitions. */
+  const fetchFrom = async (leader: number, parts: { partition: number; offset: bigint }[], out: Map<number, FetchedBatch>) => {
+    const broker = await cluster.findBroker({ nodeId: String(leader) });
+    const { responses } = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: READ_COMMITTED,
+      // Reading up to a known end: a broker with nothing more for us (an open transaction ahead) answers soon.
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes: 32 * 1024 * 1024,
+      topics: [{ topic, partitions: parts.map((x) => ({ partition: x.partition, fetchOffset: x.offset.toString(), maxBytes: 8 * 1024 * 1024 })) }],
+    });
+    for (const r of responses) {
+      for (const data of r.partitions) {
+        const asked = parts.find((x) => x.partition === data.partition);
+        if (!asked) continue;
+        const b = new KafkajsBatch(topic, asked.offset.toString(), data);
+        out.set(data.partition, { messages: b.messages, lastOffset: b.isEmptyIncludingFiltered() ? null : b.lastOffset() });
+      }
     }
   };
-  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
-    const { partition, lastOffset } = ev.payload as { partition: number; lastOffset: string };
-    if (lastOffset != null) reached(partition, BigInt(lastOffset));
-  });
-  consumer.on(consumer.events.CRASH, (ev) => fail(kafkaError((ev.payload as { error: unknown }).error, `reading ${topic} failed`)));
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: Math.min(4, opts.partitions.length),
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, isRunning, isStale }) => {
-        const p = batch.partition;
-        if (!pending.has(p)) return;
-        const end = ends.get(p)!.high;
-        const msgs: ReadMessage[] = [];
-        const list = ranges?.get(p);
-        for (const m of batch.messages as KafkaMessage[]) {
-          const off = BigInt(m.offset);
-          if (off >= end) break;
-          if (list) {
-            // Records between two ranges came in the same fetch: skip them.
-            let k = cursor.get(p)!;
-            while (k < list.length && off > list[k]!.last) k++;
-            cursor.set(p, k);
-            if (k === list.length) break;
-            if (off < list[k]!.first) continue;
-          }
-          msgs.push({
-            partition: p,
-            offset: off,
-            key: m.key ? m.key.toString('utf8') : '',
-            value: m.value ?? Buffer.alloc(0),
-            headers: headerBuffers(m.headers),
-          });
+  const offsets = async (fromBeginning: boolean) => {
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+    const [t] = await cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions }]);
+    return new Map((t?.partitions ?? []).map((x) => [x.partition, BigInt(x.offset)]));
+  };
+  return {
+    /** Each partition's first offset and end (high watermark), as the admin client answers them. */
+    async ends(): Promise<PartitionEnds> {
+      const [high, low] = await Promise.all([offsets(false), offsets(true)]);
+      return new Map([...high].map(([p, h]) => [p, { low: low.get(p) ?? 0n, high: h }]));
+    },
+    /** The next records of each partition, every leader asked side by side; leaders looked up again after a move. */
+    async fetch(parts: { partition: number; offset: bigint }[]): Promise<Map<number, FetchedBatch>> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const byLeader = new Map<number, { partition: number; offset: bigint }[]>();
+          for (const x of parts) byLeader.set(leaderOf(x.partition), [...(byLeader.get(leaderOf(x.partition)) ?? []), x]);
+          const out = new Map<number, FetchedBatch>();
+          await Promise.all([...byLeader].map(([leader, group]) => fetchFrom(leader, group, out)));
+          return out;
+        } catch (err) {
+          // A moved leader, a broker restarting, a timeout: kafkajs marks those retriable.
+          const retriable = (err as { retriable?: boolean }).retriable === true || protocolErrorType(err, STALE_LEADER_TYPES) !== undefined;
+          if (attempt >= 8 || !retriable) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 3000)));
+          await cluster.refreshMetadata().catch(() => undefined);
         }
-        if (!isRunning() || isStale()) return;
-        if (msgs.length) {
-          let keepGoing: boolean | void;
-          try {
-            keepGoing = await opts.onMessages(p, msgs);
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          if (keepGoing === false) {
-            pending.delete(p);
-            consumer.pause([{ topic, partitions: [p] }]);
-            if (pending.size === 0) finish();
-            return;
-          }
-        }
-        const last = BigInt(batch.lastOffset());
-        if (list) {
-          // The batch ended in a gap: fetch from the next range's start rather than through the gap.
-          let k = cursor.get(p)!;
-          while (k < list.length && last >= list[k]!.last) k++;
-          cursor.set(p, k);
-          if (k < list.length && list[k]!.first > last + 1n) {
-            consumer.seek({ topic, partition: p, offset: list[k]!.first.toString() });
-            return;
-          }
-        }
-        reached(p, last);
-      },
-    });
-    const others = [...ends.keys()].filter((p) => !pending.has(p));
-    if (others.length) consumer.pause([{ topic, partitions: others }]);
-    for (const p of pending) consumer.seek({ topic, partition: p, offset: starts.get(p)!.toString() });
-    await done;
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
+      }
+    },
+    close: () => cluster.disconnect().catch(() => undefined),
+  };
 }
 
 /** Kafka's answers that mean a newer producer with our transactional id exists. */
