@@ -295,7 +295,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
       {
         onBatch: async (topic: string, partition: number, msgs: FollowedMessage[]) => {
           if (topic === topics.meta) {
-            for (const m of msgs) seq.addMeta(m.offset, decodeRecord(m.value, `${topic}/0@${m.offset}`, opts.sourceId));
+            for (const m of msgs) seq.addMeta(m.offset, decodeRecord(m.value, { topic, partition: 0, offset: m.offset }, opts.sourceId));
             // Measured after these TxnIndex records were seen: their changes are all below.
             seq.setEnds(await follower.highWatermarks(topics.changes));
           } else {
@@ -305,7 +305,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
                 seq.skipChange(partition, m.offset);
                 continue;
               }
-              const rec = decodeRecord(m.value, `${topic}/${partition}@${m.offset}`, opts.sourceId);
+              const rec = decodeRecord(m.value, { topic, partition, offset: m.offset }, opts.sourceId);
               if (rec.change) seq.addChange(partition, m.offset, rec.change);
               else seq.skipChange(partition, m.offset);
             }
