@@ -25,6 +25,7 @@ import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard
 import { kafkaClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
 import { makeKeyNamesUnique } from './copy-keys.js';
+import { returnsRows, rowCount, tableExists } from '../core/catalog.js';
 
 export interface GuardOptions {
   kafka: KafkaSettings;
@@ -150,15 +151,9 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
       }));
 
     const ledger = async (name: string): Promise<boolean> => {
-      const [r] = await db.query(`SELECT 1 FROM ${qualified(into, LEDGER_TABLE)} WHERE name = ?`, [name]);
-      return (r as unknown[]).length > 0;
+      return returnsRows(db, `SELECT 1 FROM ${qualified(into, LEDGER_TABLE)} WHERE name = ?`, [name]);
     };
-    const copyRows = async (name: string): Promise<number | undefined> => {
-      const [r] = await db.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [into, name]);
-      if (!(r as unknown[]).length) return undefined;
-      const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${qualified(into, name)}`);
-      return Number((c as { n: number }[])[0]!.n);
-    };
+    const copyRows = async (name: string): Promise<number | undefined> => ((await tableExists(db, into, name)) ? rowCount(db, into, name) : undefined);
 
     const publish = async (inc: Incident, r: IncidentReport, record: boolean): Promise<void> => {
       opts.onReport(r);
