@@ -81,11 +81,10 @@ export class CorruptLogError extends PitrError {
 /** The local stack (embedded servers) is missing something or failed to start. */
 export class StackError extends PitrError {}
 
-/** The same error (class, retriability, position, cause) with changes to its message or position. */
-function copyOf(err: PitrError, changes: { message?: string; position?: string; place?: LogPlace }): PitrError {
+/** The same error (class, retriability, cause) with the given message and position. */
+function copyOf(err: PitrError, message: string, where: { position?: string; place?: LogPlace }): PitrError {
   const Ctor = err.constructor as new (m: string, o: PitrErrorOptions) => PitrError;
-  const where = changes.position !== undefined || changes.place ? { position: changes.position, place: changes.place } : { position: err.position, place: err.place };
-  return new Ctor(changes.message ?? err.message, { retriable: err.retriable, ...where, cause: err.cause });
+  return new Ctor(message, { retriable: err.retriable, ...where, cause: err.cause });
 }
 
 /**
@@ -95,14 +94,14 @@ function copyOf(err: PitrError, changes: { message?: string; position?: string; 
  */
 export function wrapError(err: unknown, at: string | LogPlace, what?: string): PitrError {
   const where = typeof at === 'string' ? { position: at } : { place: at };
-  if (err instanceof PitrError) return err.position ? err : copyOf(err, where);
+  if (err instanceof PitrError) return err.position ? err : copyOf(err, err.message, where);
   const message = err instanceof Error ? err.message : String(err);
   return new PitrError(what ? `${what}: ${message}` : message, { ...where, cause: err });
 }
 
 /** The error with another message (say, names the user should not see replaced), as a PitrError of its class. */
 export function withMessage(err: unknown, message: string): PitrError {
-  return err instanceof PitrError ? copyOf(err, { message }) : new PitrError(message, { cause: err });
+  return err instanceof PitrError ? copyOf(err, message, { position: err.position, place: err.place }) : new PitrError(message, { cause: err });
 }
 
 /** Removes anything that looks like a password from a message before it is shown or logged. */

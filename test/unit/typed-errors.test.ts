@@ -47,13 +47,14 @@ function messageTests(code: string): { line: number; text: string }[] {
 }
 
 /**
- * The justified exceptions, each a line (by a piece of its text) and why. Kept inside the adapter files:
- * kafkajs reports network failures and several refusals only as text, and JSON.parse its error position.
+ * The justified exceptions, each a line (by a piece of its text) and why: kafkaError in the Kafka adapter, which
+ * maps kafkajs' errors (some of which say what happened only in their text) to pitr's, and the configuration
+ * file reader, to which JSON.parse gives its error position only in the text.
  */
 const EXCEPTIONS: { file: string; line: string; reason: string }[] = [
-  { file: 'log/kafka-log.ts', line: "/(?:ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\\s+([^\\s,)]+:\\d+)/.exec(err?.message", reason: 'kafkajs names the unreachable broker only in the socket error text' },
-  { file: 'log/kafka-log.ts', line: "if (/ECONNREFUSED/.test(msg))", reason: 'kafkajs connection errors carry the socket reason in their text only' },
-  { file: 'log/kafka-log.ts', line: "if (/ENOTFOUND|EAI_AGAIN/.test(msg))", reason: 'as above: a few words for the network reason' },
+  { file: 'log/kafka-log.ts', line: "/(?:ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\\s+([^\\s,)]+:\\d+)/.exec(err?.message", reason: 'errors kafkajs wraps (retries, cluster lookups) can name the unreachable broker only in their text' },
+  { file: 'log/kafka-log.ts', line: "if (/ECONNREFUSED/.test(msg))", reason: 'a few words for the network reason: wrapped kafkajs errors keep the socket code only in their text, and timeouts have none' },
+  { file: 'log/kafka-log.ts', line: "if (/ENOTFOUND|EAI_AGAIN/.test(msg))", reason: 'as above' },
   { file: 'log/kafka-log.ts', line: "if (/ETIMEDOUT|timed? ?out/i.test(msg))", reason: 'as above' },
   { file: 'log/kafka-log.ts', line: "if (/EHOSTUNREACH|ENETUNREACH/.test(msg))", reason: 'as above' },
   { file: 'log/kafka-log.ts', line: "if (/ECONNRESET|closed/i.test(msg))", reason: 'as above' },
