@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { qid, qualified, type Connection } from '../core/mysql-conn.js';
+import { firstRow, rows, schemaHasTables, tableExists } from '../core/catalog.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
 import type { Cut } from '../core/position.js';
@@ -66,11 +67,12 @@ export class AsOfCache {
         if (reason === 'evict') this.evicted.push(e);
       },
     });
-    const [rows] = await this.conn.query(
+    const entries = await rows<CacheEntry>(
+      this.conn,
       `SELECT cache_db AS cacheDb, tbl AS \`table\`, source_db AS sourceDb, cut, bytes, last_used AS lastUsed FROM ${qualified(CATALOG_DB, 'entries')} ORDER BY last_used`,
     );
     // Oldest first, so the LRU order is the order of last use.
-    for (const r of rows as CacheEntry[]) this.lru.set(key(r.cacheDb, r.table), { ...r, bytes: Number(r.bytes), lastUsed: Number(r.lastUsed) });
+    for (const r of entries) this.lru.set(key(r.cacheDb, r.table), { ...r, bytes: Number(r.bytes), lastUsed: Number(r.lastUsed) });
     await this.dropEvicted();
   }
 
@@ -97,11 +99,12 @@ export class AsOfCache {
       throw new PitrError('the log grew while the table was being materialized and the cut moved; run the query again.');
     }
     await this.conn.query(`ANALYZE TABLE ${qualified(cacheDb, t.table)}`).catch(() => undefined);
-    const [sz] = await this.conn.query(
+    const sz = await firstRow<{ b: number | string }>(
+      this.conn,
       'SELECT COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
       [cacheDb, t.table],
     );
-    const bytes = Number((sz as { b: number }[])[0]?.b ?? 0);
+    const bytes = Number(sz?.b ?? 0);
     const entry: CacheEntry = { cacheDb, table: t.table, sourceDb: t.database, cut: cutKey(cut), bytes, lastUsed: Date.now() / 1000 };
     await this.record(entry);
     this.lru.set(k, entry);
@@ -109,9 +112,8 @@ export class AsOfCache {
     return { table: `${t.database}.${t.table}`, into: `${cacheDb}.${t.table}`, cache: 'built', bytes, seconds: (Date.now() - started) / 1000 };
   }
 
-  private async exists(db: string, table: string): Promise<boolean> {
-    const [r] = await this.conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
-    return (r as unknown[]).length > 0;
+  private exists(db: string, table: string): Promise<boolean> {
+    return tableExists(this.conn, db, table);
   }
 
   private async record(e: CacheEntry): Promise<void> {
@@ -131,8 +133,7 @@ export class AsOfCache {
       log.info({ table: `${e.cacheDb}.${e.table}`, bytes: e.bytes }, 'evicting an as-of table from the cache');
       await this.conn.query(`DROP TABLE IF EXISTS ${qualified(e.cacheDb, e.table)}`);
       await this.conn.query(`DELETE FROM ${qualified(CATALOG_DB, 'entries')} WHERE cache_db = ? AND tbl = ?`, [e.cacheDb, e.table]);
-      const [left] = await this.conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? LIMIT 1', [e.cacheDb]);
-      if (!(left as unknown[]).length) await this.conn.query(`DROP DATABASE IF EXISTS ${qid(e.cacheDb)}`);
+      if (!(await schemaHasTables(this.conn, e.cacheDb))) await this.conn.query(`DROP DATABASE IF EXISTS ${qid(e.cacheDb)}`);
     }
   }
 

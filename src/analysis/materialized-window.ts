@@ -3,6 +3,7 @@
 // both ends of the window on the recovery server (restore replays the actions, through the as-of
 // cache) and the two states are compared by key.
 import { connectMysql, qualified, type Connection } from '../core/mysql-conn.js';
+import { rawRows } from '../core/catalog.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { UsageError } from '../core/errors.js';
 import { formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
@@ -41,20 +42,13 @@ function valueOf(raw: Buffer | null, binary: boolean): Value {
 }
 
 async function readImages(conn: Connection, db: string, table: string, keyColumns: string[]): Promise<Map<string, { key: Value[]; img: Image }>> {
-  const binaryOf = new Map<string, boolean>();
-  const [rows, fields] = await conn.query({
-    sql: `SELECT * FROM ${qualified(db, table)}`,
-    rowsAsArray: true,
-    typeCast: (f: { name: string; type: string; characterSet?: number; buffer(): Buffer | null }) => {
-      binaryOf.set(f.name, f.type === 'BIT' || (['BLOB', 'STRING', 'VAR_STRING', 'GEOMETRY', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB'].includes(f.type) && f.characterSet === 63));
-      return f.buffer();
-    },
-  } as never);
-  const columns = (fields as { name: string }[]).map((f) => f.name);
+  const res = await rawRows(conn, `SELECT * FROM ${qualified(db, table)}`);
+  const columns = res.columns.map((c) => c.name);
+  const binary = res.columns.map((f) => f.type === 'BIT' || (['BLOB', 'STRING', 'VAR_STRING', 'GEOMETRY', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB'].includes(f.type) && f.characterSet === 63));
   const idx = keyColumns.map((k) => columns.indexOf(k));
   const out = new Map<string, { key: Value[]; img: Image }>();
-  for (const r of rows as (Buffer | null)[][]) {
-    const values = r.map((raw, i) => valueOf(raw, binaryOf.get(columns[i]!) ?? false));
+  for (const r of res.rows) {
+    const values = r.map((raw, i) => valueOf(raw, binary[i]!));
     const key = idx.map((i) => values[i]!);
     out.set(valuesKey(key), { key, img: { columns, values } });
   }

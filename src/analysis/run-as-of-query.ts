@@ -3,6 +3,7 @@
 // in a READ ONLY transaction.
 import { refuseSourceAsTarget } from '../replay/target-guard.js';
 import { connectMysql, mysqlError, qid } from '../core/mysql-conn.js';
+import { arrayRows } from '../core/catalog.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { UsageError } from '../core/errors.js';
@@ -67,20 +68,17 @@ export async function runAsOfQuery(opts: AsOfQueryOptions): Promise<AsOfQueryRes
       await conn.query(`USE ${qid(map.get(opts.database)!)}`);
     }
     await conn.query('START TRANSACTION READ ONLY');
-    let rows: unknown[][];
-    let fields: { name: string }[];
+    let res: { columns: string[]; rows: unknown[][] };
     try {
-      const [r, f] = await conn.query({ sql, rowsAsArray: true });
-      rows = r as unknown[][];
-      fields = (f ?? []) as { name: string }[];
+      res = await arrayRows(conn, sql);
     } catch (err) {
       throw mysqlError(err, 'the query failed');
     } finally {
       await conn.query('ROLLBACK').catch(() => undefined);
     }
     return {
-      columns: fields.map((f) => f.name),
-      rows: rows.map((r) => r.map(plainValue)),
+      columns: res.columns,
+      rows: res.rows.map((r) => r.map(plainValue)),
       cut: cut.label,
       position: formatPosition(cut.at, log.basename),
       materialized,

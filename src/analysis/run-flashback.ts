@@ -5,6 +5,7 @@
 // checking the rows under FOR UPDATE inside that same transaction.
 import type { TableRef } from '../log/table-history-reader.js';
 import { connectMysql, mysqlError, qid, qualified, type Connection } from '../core/mysql-conn.js';
+import { rawRows } from '../core/catalog.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { PitrError, UsageError } from '../core/errors.js';
@@ -72,19 +73,11 @@ async function currentRows(conn: Connection, t: TableRef, keyColumns: string[], 
   for (let i = 0; i < entries.length; i += 1000) {
     const part = entries.slice(i, i + 1000);
     const tuples = part.map((e) => `(${e.key.map(sqlLiteral).join(', ')})`).join(', ');
-    const typeBy = new Map<string, string>();
-    const [rows, fields] = await conn.query({
-      sql: `SELECT * FROM ${qualified(t.database, t.table)} WHERE (${cols}) IN (${tuples})${lock ? ' FOR UPDATE' : ''}`,
-      rowsAsArray: true,
-      // Raw text-protocol bytes: compared with the log's exact values, never converted.
-      typeCast: (f: { type: string; name: string; buffer(): Buffer | null }) => {
-        typeBy.set(f.name, f.type);
-        return f.buffer();
-      },
-    } as never);
-    const fnames = (fields as { name: string }[]).map((f) => f.name);
-    const ftypes = fnames.map((n) => typeBy.get(n) ?? '');
-    for (const r of rows as (Buffer | null)[][]) {
+    // Raw text-protocol bytes: compared with the log's exact values, never converted.
+    const res = await rawRows(conn, `SELECT * FROM ${qualified(t.database, t.table)} WHERE (${cols}) IN (${tuples})${lock ? ' FOR UPDATE' : ''}`);
+    const fnames = res.columns.map((f) => f.name);
+    const ftypes = res.columns.map((f) => f.type);
+    for (const r of res.rows) {
       const key = keyColumns.map((k) => r[fnames.indexOf(k)] ?? null);
       out.set(serverKeyString(key), { names: fnames, raw: r, types: ftypes });
     }

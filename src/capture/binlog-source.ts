@@ -173,8 +173,9 @@ const CONNECTION_CODES = new Set([
 ]);
 
 function classify(err: Error & { code?: string; errno?: number }): PitrError {
-  // 1236: binlog needed to resume is gone (purged) or position invalid; never retriable.
-  if (err.errno === 1236 || /1236|purged|Could not find first log/i.test(err.message)) {
+  // 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG, mysql2 sets errno from the server's error packet): the binlog
+  // needed to resume is gone (purged) or the position is invalid; never retriable.
+  if (err.errno === 1236) {
     return new BinlogPurgedError(`the source's binlog no longer holds what capture needs to resume: ${err.message}`, { cause: err });
   }
   if (err.code !== undefined && CONNECTION_CODES.has(err.code)) {

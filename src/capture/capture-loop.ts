@@ -24,6 +24,7 @@ import { partitionFor } from '../log/partitioner.js';
 import type { KafkaSettings } from '../core/settings.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql } from '../core/mysql-conn.js';
+import { firstRow } from '../core/catalog.js';
 import { binlogBasename, comparePositions, formatPosition, type Position } from '../core/position.js';
 import { BinlogPurgedError, ConnectionError, CoverageError, PitrError, ProducerFencedError } from '../core/errors.js';
 import { formatEpoch } from '../core/cut-time.js';
@@ -146,8 +147,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
 export async function sourceHead(source: MysqlUrl): Promise<{ gtidPos: string; now: number; server: string }> {
   const conn = await connectMysql(source, 'source');
   try {
-    const [rows] = await conn.query('SELECT @@log_bin AS lb, @@gtid_binlog_pos AS g, UNIX_TIMESTAMP() AS t, @@server_id AS sid');
-    const r = (rows as { lb: number; g: string; t: string; sid: number }[])[0]!;
+    const r = (await firstRow<{ lb: number; g: string; t: string; sid: number }>(conn, 'SELECT @@log_bin AS lb, @@gtid_binlog_pos AS g, UNIX_TIMESTAMP() AS t, @@server_id AS sid'))!;
     if (!Number(r.lb)) throw new PitrError('the source has no binary log enabled; start it with log_bin.');
     // The full identity (host, port, UUID) lets restore recognise the source whatever URL reaches it.
     return { gtidPos: r.g ?? '', now: Number(r.t), server: formatIdentity(await serverIdentity(conn)) };
@@ -160,11 +160,10 @@ export async function sourceHead(source: MysqlUrl): Promise<{ gtidPos: string; n
 async function oldestBinlogGtidPos(source: MysqlUrl): Promise<{ file: string; gtidPos: string }> {
   const conn = await connectMysql(source, 'source');
   try {
-    const [logs] = await conn.query('SHOW BINARY LOGS');
-    const first = (logs as { Log_name: string }[])[0];
+    const first = await firstRow<{ Log_name: string }>(conn, 'SHOW BINARY LOGS');
     if (!first) return { file: '', gtidPos: '' };
-    const [g] = await conn.query('SELECT BINLOG_GTID_POS(?, 4) AS g', [first.Log_name]);
-    return { file: first.Log_name, gtidPos: (g as { g: string | null }[])[0]!.g ?? '' };
+    const g = await firstRow<{ g: string | null }>(conn, 'SELECT BINLOG_GTID_POS(?, 4) AS g', [first.Log_name]);
+    return { file: first.Log_name, gtidPos: g!.g ?? '' };
   } finally {
     await conn.end().catch(() => undefined);
   }

@@ -3,6 +3,7 @@
 // --narrow, which records where the coverage of the tables it leaves out ends (CoverageEnd).
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { connectMysql } from '../core/mysql-conn.js';
+import { rows } from '../core/catalog.js';
 import { UsageError } from '../core/errors.js';
 import { formatQualifiedName, type QualifiedName } from '../core/table-name.js';
 import type { CoverageEndMsg } from '../log/record-types.js';
@@ -13,10 +14,11 @@ import type { ResumePoint } from '../log/txn-records.js';
 export async function listSourceTables(source: MysqlUrl): Promise<QualifiedName[]> {
   const conn = await connectMysql(source, 'source');
   try {
-    const [rows] = await conn.query(
+    const tables = await rows<{ d: string; t: string }>(
+      conn,
       "SELECT TABLE_SCHEMA AS d, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1, 2",
     );
-    return (rows as { d: string; t: string }[]).map((r) => ({ database: r.d, table: r.t }));
+    return tables.map((r) => ({ database: r.d, table: r.t }));
   } finally {
     await conn.end().catch(() => undefined);
   }

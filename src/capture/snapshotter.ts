@@ -2,7 +2,8 @@
 // read lock: MariaDB's START TRANSACTION WITH CONSISTENT SNAPSHOT + binlog_snapshot_file/position.
 import { randomUUID } from 'node:crypto';
 import type { MysqlUrl } from '../core/mysql-url.js';
-import { connectMysql, mysqlError, qualified, qid, type FieldPacket } from '../core/mysql-conn.js';
+import { connectMysql, mysqlError, qualified, qid, type Connection, type FieldPacket } from '../core/mysql-conn.js';
+import { createTableStatement, firstRow, rows } from '../core/catalog.js';
 import { encodeSnapshotValue } from './value-encoder.js';
 import type { RowMsg, SchemaObjectMsg, SnapshotBeginMsg } from '../log/record-types.js';
 import { binlogFileSeq } from '../core/position.js';
@@ -25,28 +26,26 @@ export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: 
   try {
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-    const [st] = await conn.query("SHOW STATUS LIKE 'binlog_snapshot_%'");
-    const status = Object.fromEntries((st as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name, r.Value]));
+    const st = await rows<{ Variable_name: string; Value: string }>(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+    const status = Object.fromEntries(st.map((r) => [r.Variable_name, r.Value]));
     const file = status['Binlog_snapshot_file'];
     const pos = Number(status['Binlog_snapshot_position']);
     if (!file) throw new Error('the source has no binary log enabled (binlog_snapshot_file is empty); start it with log_bin');
-    const [g] = await conn.query('SELECT BINLOG_GTID_POS(?, ?) AS g, UNIX_TIMESTAMP() AS t', [file, pos]);
-    const { g: gtidPos, t } = (g as { g: string | null; t: string }[])[0]!;
-    const [tl] = await conn.query(
+    const { g: gtidPos, t } = (await firstRow<{ g: string | null; t: string }>(conn, 'SELECT BINLOG_GTID_POS(?, ?) AS g, UNIX_TIMESTAMP() AS t', [file, pos]))!;
+    const listed = await rows<{ db: string; t: string }>(
+      conn,
       `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES
        WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     );
-    const tables = (tl as { db: string; t: string }[]).filter((r) => filter(r.db, r.t));
+    const tables = listed.filter((r) => filter(r.db, r.t));
     const dbs = [...new Set(tables.map((r) => r.db))];
     const createDatabases: string[] = [];
     for (const db of dbs) {
-      const [r] = await conn.query(`SHOW CREATE DATABASE ${qid(db)}`);
-      createDatabases.push((r as Record<string, string>[])[0]!['Create Database']!);
+      createDatabases.push((await firstRow<{ 'Create Database': string }>(conn, `SHOW CREATE DATABASE ${qid(db)}`))!['Create Database']);
     }
     const defs = [];
     for (const r of tables) {
-      const [c] = await conn.query(`SHOW CREATE TABLE ${qualified(r.db, r.t)}`);
-      defs.push({ database: r.db, table: r.t, createSql: (c as Record<string, string>[])[0]!['Create Table']! });
+      defs.push({ database: r.db, table: r.t, createSql: await createTableStatement(conn, r.db, r.t) });
     }
     const objects = await schemaObjects(conn, dbs);
     const begin: SnapshotBeginMsg = {
@@ -75,19 +74,19 @@ export async function takeSnapshot(source: MysqlUrl, filter: TableFilter, sink: 
 const ACCESS_DENIED = new Set([1044, 1142, 1143, 1227, 1370]);
 
 /** Views, triggers, routines and events of the databases, as SHOW CREATE gives them (restore recreates them). */
-async function schemaObjects(conn: Awaited<ReturnType<typeof connectMysql>>, dbs: string[]): Promise<SchemaObjectMsg[]> {
+async function schemaObjects(conn: Connection, dbs: string[]): Promise<SchemaObjectMsg[]> {
   if (!dbs.length) return [];
   const out: SchemaObjectMsg[] = [];
   // A capture user without SHOW VIEW / TRIGGER / routine privileges still snapshots the rows.
   const show = async (sql: string) => {
     try {
-      return ((await conn.query(sql))[0] as Record<string, string>[])[0];
+      return await firstRow<Record<string, string>>(conn, sql);
     } catch (err) {
       if (ACCESS_DENIED.has((err as { errno?: number }).errno ?? 0)) return undefined;
       throw err;
     }
   };
-  const list = async (sql: string) => (await conn.query(sql, [dbs]))[0] as Record<string, string>[];
+  const list = (sql: string) => rows<Record<string, string>>(conn, sql, [dbs]);
   for (const r of await list('SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME')) {
     const c = await show(`SHOW CREATE VIEW ${qualified(r.db!, r.name!)}`);
     if (c?.['Create View']) out.push({ database: r.db!, kind: 'VIEW', name: r.name!, createSql: c['Create View'] });
@@ -117,30 +116,31 @@ async function schemaObjects(conn: Awaited<ReturnType<typeof connectMysql>>, dbs
 export const SNAPSHOT_CHUNK_ROWS = 20_000;
 
 async function snapshotTable(
-  conn: Awaited<ReturnType<typeof connectMysql>>,
+  conn: Connection,
   db: string,
   table: string,
   sink: SnapshotSink,
 ): Promise<number> {
   // MariaDB's UUID/INET4/INET6 columns read as text here but arrive from the binlog as their stored
   // bytes: select the stored bytes so both paths give the same value.
-  const [cols] = await conn.query(
+  const columnList = await rows<{ name: string; type: string }>(
+    conn,
     'SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     [db, table],
   );
-  const columnList = cols as { name: string; type: string }[];
   const select = columnList
     .map(({ name, type }) => {
       const width = STORED_BYTES[type.toLowerCase()];
       return width ? `CAST(${qid(name)} AS BINARY(${width})) AS ${qid(name)}` : qid(name);
     })
     .join(', ');
-  const [pk] = await conn.query(
+  const pk = await rows<{ name: string }>(
+    conn,
     `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`,
     [db, table],
   );
-  const keyColumns = (pk as { name: string }[]).map((r) => r.name);
+  const keyColumns = pk.map((r) => r.name);
   const from = `SELECT ${select || '*'} FROM ${qualified(db, table)}`;
 
   let columns: string[] = [];

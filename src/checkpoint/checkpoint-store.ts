@@ -29,7 +29,7 @@ export async function readIndexedMeta(kafka: LogClient, topics: LogTopics, sourc
     groupPrefix,
     onMessages: (_p, msgs) => {
       for (const m of msgs) {
-        const rec = decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, sourceId);
+        const rec = decodeRecord(m.value, { topic: topics.meta, partition: 0, offset: m.offset }, sourceId);
         meta.add(rec);
         const link = parseLinkHeaders(m.headers);
         while (txnRecord.length < meta.txnCount) {
@@ -67,7 +67,7 @@ async function readManifests(
       for (const m of msgs) {
         sawRecords = true;
         if (m.key !== MANIFEST_KEY) continue;
-        const rec = decodeRecord(m.value, `${topics.checkpoints}/0@${m.offset}`, sourceId);
+        const rec = decodeRecord(m.value, { topic: topics.checkpoints, partition: 0, offset: m.offset }, sourceId);
         if (rec.checkpointManifest) manifests.push({ manifest: rec.checkpointManifest, position: fromPositionMsg(rec.checkpointManifest.position), offset: m.offset });
       }
     },
@@ -189,7 +189,7 @@ export async function readCheckpointRows(
       for (const m of msgs) {
         if (m.offset > last) return false;
         if (m.key !== tableKey(entry.database, entry.table)) continue;
-        const v = viewRowRecord(m.value, `${topics.checkpoints}/0@${m.offset}`, sourceId);
+        const v = viewRowRecord(m.value, { topic: topics.checkpoints, partition: 0, offset: m.offset }, sourceId);
         if (v?.kind === 'snapshotRows' && v.snapshotId === checkpointId && v.database === entry.database && v.table === entry.table) {
           views.push(v);
           offsets.push(m.offset);
@@ -252,7 +252,7 @@ export async function scanToPosition(
     onMessages: (p, msgs) => {
       const b = bounds.get(p)!;
       for (const m of msgs) {
-        const v = viewRowRecord(m.value, `${topics.changes}/${p}@${m.offset}`, sourceId);
+        const v = viewRowRecord(m.value, { topic: topics.changes, partition: p, offset: m.offset }, sourceId);
         if (!v) continue;
         let commit: Position | undefined;
         if (v.kind === 'snapshotRows') {

@@ -23,6 +23,13 @@ export interface CheckpointCheck {
   findings: Finding[];
 }
 
+/** A finding about checkpoint `c`, at its manifest's offset unless another is given; `table` when it is about one table. */
+function checkpointFinding(topics: LogTopics, c: StoredCheckpoint, message: string, offset?: bigint, table?: string): Finding {
+  const f: Finding = { kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: offset ?? c.offset, message: `checkpoint ${c.manifest.checkpointId}: ${message}` };
+  if (table !== undefined) f.table = table;
+  return f;
+}
+
 /**
  * Checks of one checkpoint that need no fold: its rows against its manifest, its bindings against the chains.
  * The rows read for the check go to `onRows` (a restore loads those very rows: no second read).
@@ -37,7 +44,7 @@ export async function checkStoredCheckpoint(
   onRows?: (t: CheckpointTableMsg, views: RowRecordView[]) => void,
 ): Promise<Finding[]> {
   const m = c.manifest;
-  const at = (offset: bigint | undefined, message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: offset ?? c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
+  const at = (offset: bigint | undefined, message: string, table?: string) => checkpointFinding(topics, c, message, offset, table);
   // Each binding and each table is a read of its own: side by side, findings in manifest order.
   const bindingChecks = m.bindings.map(async (b) => {
     const next = toBigInt(b.nextOffset);
@@ -52,9 +59,9 @@ export async function checkStoredCheckpoint(
     onRows?.(t, views);
     const got = digestViews(views);
     const name = formatQualifiedName(t.database, t.table);
-    if (views.length !== t.records) findings.push(at(offsets[0], `table ${name} has ${views.length} row records at offsets ${toBigInt(t.firstOffset)}..${toBigInt(t.lastOffset)}, its manifest says ${t.records}`));
+    if (views.length !== t.records) findings.push(at(offsets[0], `table ${name} has ${views.length} row records at offsets ${toBigInt(t.firstOffset)}..${toBigInt(t.lastOffset)}, its manifest says ${t.records}`, name));
     else if (got.rows !== toNumber(t.rows) || !got.digest.equals(Buffer.from(t.digest))) {
-      findings.push(at(offsets[0], `the rows of table ${name} (${got.rows}) do not match its manifest (${toNumber(t.rows)} rows, digest ${Buffer.from(t.digest).toString('hex').slice(0, 16)}...): altered or forged`));
+      findings.push(at(offsets[0], `the rows of table ${name} (${got.rows}) do not match its manifest (${toNumber(t.rows)} rows, digest ${Buffer.from(t.digest).toString('hex').slice(0, 16)}...): altered or forged`, name));
     }
     return findings;
   });
@@ -74,7 +81,7 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
   for (const [i, c] of stored.entries()) {
     const m = c.manifest;
     const check: CheckpointCheck = { checkpointId: m.checkpointId, offset: c.offset, verifiedTables: [], findings: await checkStoredCheckpoint(kafka, topics, sourceId, groupPrefix, c) };
-    const at = (message: string): Finding => ({ kind: 'checkpoint', topic: topics.checkpoints, partition: 0, offset: c.offset, message: `checkpoint ${m.checkpointId}: ${message}` });
+    const at = (message: string, table?: string) => checkpointFinding(topics, c, message, undefined, table);
     if (m.hasDirectory) {
       const wrong = directoryMismatch(carriedDirectory(m), directoryOf(stored.slice(0, i)));
       if (wrong) check.findings.push(at(`its directory of earlier checkpoints is wrong: ${wrong}`));
@@ -82,7 +89,7 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
     const bases: TableBase[] = [];
     for (const t of m.tables) {
       const base = baseOf(meta, proven, m, t);
-      if (typeof base === 'string') check.findings.push(at(`table ${formatQualifiedName(t.database, t.table)}: ${base}`));
+      if (typeof base === 'string') check.findings.push(at(`table ${formatQualifiedName(t.database, t.table)}: ${base}`, formatQualifiedName(t.database, t.table)));
       else bases.push(base);
     }
     if (bases.length) {
@@ -99,8 +106,8 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
         const got = folds.get(tableId(b.database, b.table))!.summary();
         const name = formatQualifiedName(b.database, b.table);
         if (got.rows !== toNumber(t.rows) || !got.digest.equals(Buffer.from(t.digest))) {
-          check.findings.push(at(`table ${name} does not re-derive from its base (${b.kind} ${b.id || ''}) and the changes since: ${got.rows} rows derived, the checkpoint holds ${toNumber(t.rows)}${got.rows === toNumber(t.rows) ? ' with another digest' : ''}`));
-        } else if (!check.findings.some((f) => f.message.includes(`table ${name} `))) check.verifiedTables.push(name);
+          check.findings.push(at(`table ${name} does not re-derive from its base (${b.kind} ${b.id || ''}) and the changes since: ${got.rows} rows derived, the checkpoint holds ${toNumber(t.rows)}${got.rows === toNumber(t.rows) ? ' with another digest' : ''}`, name));
+        } else if (!check.findings.some((f) => f.table === name)) check.verifiedTables.push(name);
       }
     }
     if (!check.findings.length) proven.set(m.checkpointId, new Map(m.tables.map((t) => [tableId(t.database, t.table), t])));

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { Op } from '../log/record-types.js';
 import type { RowRecordView } from '../log/record-codec.js';
 import { LineRenderer } from '../replay/sql-values.js';
+import { CorruptLogError } from '../core/errors.js';
 
 /**
  * sum mod 2^256 of sha256(row) over a multiset of rows: the same whatever the order, and duplicate rows
@@ -67,7 +68,7 @@ export class ImageFold {
     if (!s) {
       const keyIdx = (this.keyColumns ?? []).map((c) => {
         const i = columns.indexOf(c);
-        if (i < 0) throw new Error(`row image lacks key column ${c}`);
+        if (i < 0) throw new CorruptLogError(`row image lacks key column ${c}`);
         return i;
       });
       const keyMask = new Uint8Array(columns.length);
@@ -116,13 +117,13 @@ export class ImageFold {
       const op = ops[i]!;
       const j = 4 * i;
       if (op === Op.DELETE || op === Op.UPDATE) {
-        if (ranges[j]! < 0) throw new Error('row change without its before image');
+        if (ranges[j]! < 0) throw new CorruptLogError('row change without its before image');
         this.delete(cols, buf, ranges[j]!, ranges[j + 1]!);
       }
       if (op === Op.INSERT || op === Op.UPDATE) {
-        if (ranges[j + 2]! < 0) throw new Error('row change without its after image');
+        if (ranges[j + 2]! < 0) throw new CorruptLogError('row change without its after image');
         this.insert(cols, buf, ranges[j + 2]!, ranges[j + 3]!);
-      } else if (op !== Op.DELETE) throw new Error(`unknown row operation ${op}`);
+      } else if (op !== Op.DELETE) throw new CorruptLogError(`unknown row operation ${op}`);
     }
     if (v.kind === 'change') this.changes += ops.length;
   }

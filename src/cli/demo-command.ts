@@ -13,6 +13,7 @@ import { kafkaClient } from '../log/kafka-log.js';
 import { collectStatus } from '../ops/status-probe.js';
 import { saveLastVerify } from '../ops/verify-record.js';
 import { connectMysql, qid } from '../core/mysql-conn.js';
+import { firstRow } from '../core/catalog.js';
 import { parseMysqlUrl } from '../core/mysql-url.js';
 import { formatEpoch } from '../core/cut-time.js';
 import { PitrError, redact } from '../core/errors.js';
@@ -84,8 +85,8 @@ export function registerDemoCommand(program: Command): void {
         // The rogue operator, in the second after the cut, while the writers keep writing.
         const attack = async (sql: string, what: string) => {
           await src.query(sql);
-          const [g] = await src.query('SELECT @@last_gtid AS g');
-          mark(`attack: ${what}`, String((g as { g: string }[])[0]!.g));
+          const g = await firstRow<{ g: string }>(src, 'SELECT @@last_gtid AS g');
+          mark(`attack: ${what}`, String(g!.g));
         };
         const attackStart = Math.floor(Date.now() / 1000);
         await attack(`DROP TABLE ${d}.payments`, 'DROP TABLE payments');

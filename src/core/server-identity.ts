@@ -3,6 +3,7 @@
 // records the source's identity as text ("server_id=1 host=db1:3306 uuid=..."; logs written before
 // this module hold only "server_id=1"), so parsing and comparing are pure.
 import type { Connection } from './mysql-conn.js';
+import { rows } from './catalog.js';
 
 export interface ServerIdentity {
   serverId: number;
@@ -51,8 +52,8 @@ export function sameServer(a: ServerIdentity, b: ServerIdentity, loose = false):
 /** The identity of the server behind a connection (works on MariaDB and MySQL alike). */
 export async function serverIdentity(conn: Connection): Promise<ServerIdentity> {
   // SHOW VARIABLES rather than SELECT @@server_uuid: MariaDB has no such variable and would fail.
-  const [rows] = await conn.query("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'hostname', 'port', 'server_uuid')");
-  const v = new Map((rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name.toLowerCase(), r.Value]));
+  const vars = await rows<{ Variable_name: string; Value: string }>(conn, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'hostname', 'port', 'server_uuid')");
+  const v = new Map(vars.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
   const id: ServerIdentity = { serverId: Number(v.get('server_id') ?? 0), host: v.get('hostname') ?? '', port: Number(v.get('port') ?? 0) };
   if (v.get('server_uuid')) id.uuid = v.get('server_uuid');
   return id;

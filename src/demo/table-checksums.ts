@@ -1,6 +1,7 @@
 // Row count and CHECKSUM TABLE of each table of a database, and their comparison: how the demo
 // shows that a restore equals the source's state at the cut.
 import { qid, type Connection } from '../core/mysql-conn.js';
+import { firstRow, rowCount } from '../core/catalog.js';
 
 export interface TableSum {
   rows: number;
@@ -19,9 +20,8 @@ export interface TableComparison {
 export async function tableChecksums(conn: Connection, db: string, tables: readonly string[]): Promise<TableSums> {
   const out: TableSums = {};
   for (const t of tables) {
-    const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qid(db)}.${qid(t)}`);
-    const [s] = await conn.query(`CHECKSUM TABLE ${qid(db)}.${qid(t)} EXTENDED`);
-    out[t] = { rows: Number((c as { n: number }[])[0]!.n), checksum: String((s as { Checksum: string }[])[0]!.Checksum) };
+    const s = await firstRow<{ Checksum: string }>(conn, `CHECKSUM TABLE ${qid(db)}.${qid(t)} EXTENDED`);
+    out[t] = { rows: await rowCount(conn, db, t), checksum: String(s!.Checksum) };
   }
   return out;
 }

@@ -5,6 +5,7 @@
 // suffix; a first copy keeps its names as the source had them. (Generated names, `<table>_ibfk_<n>`,
 // follow the table's new name on their own.)
 import { qid, qualified, type Connection } from '../core/mysql-conn.js';
+import { rows } from '../core/catalog.js';
 import type { Gtid } from '../core/gtid.js';
 
 interface KeyRow {
@@ -29,26 +30,27 @@ export function keyNameAt(name: string, g: Gtid): string {
 
 /** Renames the keys of `tables` in `scratch` whose names `into` already holds. */
 export async function makeKeyNamesUnique(db: Connection, scratch: string, into: string, tables: string[], g: Gtid): Promise<void> {
-  const [taken] = await db.query('SELECT LOWER(CONSTRAINT_NAME) AS name FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?', [into]);
-  const used = new Set((taken as { name: string }[]).map((r) => r.name));
+  const taken = await rows<{ name: string }>(db, 'SELECT LOWER(CONSTRAINT_NAME) AS name FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?', [into]);
+  const used = new Set(taken.map((r) => r.name));
   if (!used.size) return;
-  const [keys] = await db.query(
+  const keys = await rows<KeyRow>(
+    db,
     'SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS name, UPDATE_RULE AS upd, DELETE_RULE AS del FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?',
     [scratch],
   );
   const mine = new Set(tables);
-  const clash = (keys as KeyRow[]).filter((k) => mine.has(k.t) && used.has(k.name.toLowerCase()));
+  const clash = keys.filter((k) => mine.has(k.t) && used.has(k.name.toLowerCase()));
   if (!clash.length) return;
   // The rows are already checked: re-adding a key must not scan them again.
   await db.query('SET SESSION foreign_key_checks = 0');
   try {
     for (const k of clash) {
-      const [cols] = await db.query(
+      const c = await rows<ColRow>(
+        db,
         `SELECT COLUMN_NAME AS col, REFERENCED_TABLE_SCHEMA AS refDb, REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refCol
            FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = ? ORDER BY ORDINAL_POSITION`,
         [scratch, k.t, k.name],
       );
-      const c = cols as ColRow[];
       if (!c.length) continue;
       const rule = (what: string, r: string) => (r === 'RESTRICT' ? '' : ` ON ${what} ${r}`);
       await db.query(

@@ -25,6 +25,7 @@ import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard
 import { kafkaClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
 import { makeKeyNamesUnique } from './copy-keys.js';
+import { returnsRows, rowCount, tableExists } from '../core/catalog.js';
 
 export interface GuardOptions {
   kafka: KafkaSettings;
@@ -150,15 +151,9 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
       }));
 
     const ledger = async (name: string): Promise<boolean> => {
-      const [r] = await db.query(`SELECT 1 FROM ${qualified(into, LEDGER_TABLE)} WHERE name = ?`, [name]);
-      return (r as unknown[]).length > 0;
+      return returnsRows(db, `SELECT 1 FROM ${qualified(into, LEDGER_TABLE)} WHERE name = ?`, [name]);
     };
-    const copyRows = async (name: string): Promise<number | undefined> => {
-      const [r] = await db.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [into, name]);
-      if (!(r as unknown[]).length) return undefined;
-      const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${qualified(into, name)}`);
-      return Number((c as { n: number }[])[0]!.n);
-    };
+    const copyRows = async (name: string): Promise<number | undefined> => ((await tableExists(db, into, name)) ? rowCount(db, into, name) : undefined);
 
     const publish = async (inc: Incident, r: IncidentReport, record: boolean): Promise<void> => {
       opts.onReport(r);
@@ -295,7 +290,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
       {
         onBatch: async (topic: string, partition: number, msgs: FollowedMessage[]) => {
           if (topic === topics.meta) {
-            for (const m of msgs) seq.addMeta(m.offset, decodeRecord(m.value, `${topic}/0@${m.offset}`, opts.sourceId));
+            for (const m of msgs) seq.addMeta(m.offset, decodeRecord(m.value, { topic, partition: 0, offset: m.offset }, opts.sourceId));
             // Measured after these TxnIndex records were seen: their changes are all below.
             seq.setEnds(await follower.highWatermarks(topics.changes));
           } else {
@@ -305,7 +300,7 @@ export async function runGuard(opts: GuardOptions): Promise<GuardResult> {
                 seq.skipChange(partition, m.offset);
                 continue;
               }
-              const rec = decodeRecord(m.value, `${topic}/${partition}@${m.offset}`, opts.sourceId);
+              const rec = decodeRecord(m.value, { topic, partition, offset: m.offset }, opts.sourceId);
               if (rec.change) seq.addChange(partition, m.offset, rec.change);
               else seq.skipChange(partition, m.offset);
             }

@@ -82,6 +82,8 @@ export interface Finding {
   partition?: number;
   /** Kafka offset of the record concerned (absent for configuration and anchor findings). */
   offset?: bigint;
+  /** The table concerned (database.table as formatQualifiedName writes it), for findings about one table. */
+  table?: string;
   message: string;
 }
 

@@ -93,7 +93,7 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     const list = parts.map((p) => {
       const payload = (r: ChainRecord): string | undefined => {
         try {
-          const rec = decodeRecord(r.value, `${topic}/${p}@${r.offset}`, opts.sourceId);
+          const rec = decodeRecord(r.value, { topic, partition: p, offset: r.offset }, opts.sourceId);
           if (rec.change?.stagedTxn) staged.chunk(rec.change.stagedTxn, p, r.offset);
           for (const st of rec.txnIndex?.staged ?? []) staged.marker(st.id, st.records);
           return undefined;

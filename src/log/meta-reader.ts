@@ -12,7 +12,7 @@ export async function readMeta(kafka: LogClient, topics: LogTopics, sourceId: st
     partitions: [0],
     groupPrefix,
     onMessages: (_p, msgs) => {
-      for (const m of msgs) meta.add(decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, sourceId));
+      for (const m of msgs) meta.add(decodeRecord(m.value, { topic: topics.meta, partition: 0, offset: m.offset }, sourceId));
     },
   });
   return meta;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import Long from 'long';
-import { CorruptLogError } from '../core/errors.js';
+import { CorruptLogError, formatLogPlace, type LogPlace } from '../core/errors.js';
 import { RECORD_VERSION, type Int64, type PositionMsg, type RecordMsg } from './record-types.js';
 import type { Position } from '../core/position.js';
 
@@ -27,18 +27,34 @@ export function encodeRecord(rec: RecordMsg): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function decodeRecord(buf: Uint8Array, where: string, sourceId?: string): RecordMsg {
+/**
+ * Where a record being decoded came from: its place in the log when read from Kafka (the errors then carry
+ * topic, partition and offset), otherwise a description (a spool, a test).
+ */
+export type RecordPlace = LogPlace | string;
+
+/** The place as text: "topic/partition@offset", or the description. */
+export function describePlace(where: RecordPlace): string {
+  return typeof where === 'string' ? where : formatLogPlace(where);
+}
+
+/** A CorruptLogError about the record at `where`: "record at <where> <what>". */
+function corrupt(where: RecordPlace, what: string): CorruptLogError {
+  return new CorruptLogError(`record at ${describePlace(where)} ${what}`, typeof where === 'string' ? { position: where } : { place: where });
+}
+
+export function decodeRecord(buf: Uint8Array, where: RecordPlace, sourceId?: string): RecordMsg {
   let rec: RecordMsg;
   try {
     rec = type().decode(buf) as unknown as RecordMsg;
   } catch (err) {
-    throw new CorruptLogError(`record at ${where} is not a pitr record: ${(err as Error).message}`, { position: where });
+    throw corrupt(where, `is not a pitr record: ${(err as Error).message}`);
   }
   if (rec.version !== RECORD_VERSION) {
-    throw new CorruptLogError(`record at ${where} has format version ${rec.version}; this pitr reads version ${RECORD_VERSION}`, { position: where });
+    throw corrupt(where, `has format version ${rec.version}; this pitr reads version ${RECORD_VERSION}`);
   }
   if (sourceId !== undefined && rec.sourceId !== sourceId) {
-    throw new CorruptLogError(`record at ${where} belongs to source "${rec.sourceId}", not "${sourceId}"`, { position: where });
+    throw corrupt(where, `belongs to source "${rec.sourceId}", not "${sourceId}"`);
   }
   return rec;
 }
@@ -116,6 +132,10 @@ export interface RowRecordView {
 
 const OP_INSERT = 1;
 
+/**
+ * Reader of protobuf wire data. Malformed data throws a CorruptLogError without a place: the record's
+ * readers (decodeRecord, viewRowRecord) name it, and callers of visitImage add it with wrapError.
+ */
 class Wire {
   pos: number;
   constructor(readonly buf: Buffer, start: number, readonly end: number) {
@@ -127,13 +147,13 @@ class Wire {
     let x = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
+      if (this.pos >= this.end) throw new CorruptLogError('truncated varint');
       const c = b[this.pos++]!;
       x += (c & 0x7f) * mul;
       if (c < 0x80) return x;
       mul *= 128;
     }
-    throw new Error('varint too long');
+    throw new CorruptLogError('varint too long');
   }
   /** Full 64-bit varint as (lo, hi) halves. */
   uint64(out: Uint32Array): void {
@@ -142,7 +162,7 @@ class Wire {
     let hi = 0;
     let i = 0;
     for (; i < 4; i++) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
+      if (this.pos >= this.end) throw new CorruptLogError('truncated varint');
       const c = b[this.pos++]!;
       lo = (lo | ((c & 0x7f) << (i * 7))) >>> 0;
       if (c < 0x80) {
@@ -152,18 +172,18 @@ class Wire {
       }
     }
     // 5th byte: 4 bits to lo, 3 bits to hi.
-    if (this.pos >= this.end) throw new Error('truncated varint');
+    if (this.pos >= this.end) throw new CorruptLogError('truncated varint');
     let c = b[this.pos++]!;
     lo = (lo | ((c & 0x0f) << 28)) >>> 0;
     hi = (c & 0x7f) >> 4;
     if (c >= 0x80) {
       for (i = 0; i < 5; i++) {
-        if (this.pos >= this.end) throw new Error('truncated varint');
+        if (this.pos >= this.end) throw new CorruptLogError('truncated varint');
         c = b[this.pos++]!;
         hi = (hi | ((c & 0x7f) << (i * 7 + 3))) >>> 0;
         if (c < 0x80) break;
       }
-      if (c >= 0x80) throw new Error('varint too long');
+      if (c >= 0x80) throw new CorruptLogError('varint too long');
     }
     out[0] = lo;
     out[1] = hi;
@@ -171,7 +191,7 @@ class Wire {
   skip(wireType: number): void {
     switch (wireType) {
       case 0:
-        while (this.buf[this.pos++]! >= 0x80) if (this.pos > this.end) throw new Error('truncated varint');
+        while (this.buf[this.pos++]! >= 0x80) if (this.pos > this.end) throw new CorruptLogError('truncated varint');
         break;
       case 1:
         this.pos += 8;
@@ -185,14 +205,14 @@ class Wire {
         this.pos += 4;
         break;
       default:
-        throw new Error(`wire type ${wireType} not expected`);
+        throw new CorruptLogError(`wire type ${wireType} not expected`);
     }
-    if (this.pos > this.end) throw new Error('truncated field');
+    if (this.pos > this.end) throw new CorruptLogError('truncated field');
   }
   /** Length of a length-delimited field; leaves pos at its start. */
   len(): number {
     const n = this.uint();
-    if (this.pos + n > this.end) throw new Error('truncated field');
+    if (this.pos + n > this.end) throw new CorruptLogError('truncated field');
     return n;
   }
   str(): string {
@@ -253,7 +273,7 @@ interface Envelope {
 /**
  * Reads the envelope of a record without decoding its body. `firstBody` stops at the body (the peek:
  * the version and source id are then only read if they precede it, as encodeRecord writes them).
- * Throws a plain Error on malformed wire data.
+ * Throws a CorruptLogError without a place on malformed wire data.
  */
 function readEnvelope(buf: Buffer, firstBody: boolean): Envelope {
   const env: Envelope = { version: 0, sourceId: '', body: 0, bodyStart: 0, bodyEnd: 0 };
@@ -288,7 +308,7 @@ export function recordBodyField(buf: Buffer): number {
  * Parses the envelope and header of a ChangeBatch or SnapshotRows record, leaving row images in
  * place; null for other bodies. Checks format version and source id like decodeRecord.
  */
-export function viewRowRecord(buf: Buffer, where: string, sourceId?: string): RowRecordView | null {
+export function viewRowRecord(buf: Buffer, where: RecordPlace, sourceId?: string): RowRecordView | null {
   let env: Envelope;
   try {
     env = readEnvelope(buf, false);
@@ -297,13 +317,13 @@ export function viewRowRecord(buf: Buffer, where: string, sourceId?: string): Ro
       return body === RecordField.Change ? changeView(buf, bodyStart, bodyEnd) : snapshotRowsView(buf, bodyStart, bodyEnd);
     }
   } catch (err) {
-    throw new CorruptLogError(`record at ${where} is not a pitr record: ${(err as Error).message}`, { position: where });
+    throw corrupt(where, `is not a pitr record: ${(err as Error).message}`);
   }
   if (env.version !== RECORD_VERSION) {
-    throw new CorruptLogError(`record at ${where} has format version ${env.version}; this pitr reads version ${RECORD_VERSION}`, { position: where });
+    throw corrupt(where, `has format version ${env.version}; this pitr reads version ${RECORD_VERSION}`);
   }
   if (sourceId !== undefined && env.sourceId !== sourceId) {
-    throw new CorruptLogError(`record at ${where} belongs to source "${env.sourceId}", not "${sourceId}"`, { position: where });
+    throw corrupt(where, `belongs to source "${env.sourceId}", not "${sourceId}"`);
   }
   return null;
 }
@@ -375,7 +395,7 @@ function snapshotRowsView(buf: Buffer, start: number, end: number): RowRecordVie
   return v;
 }
 
-/** Visits the values of the Row message buf[start, end) in order. */
+/** Visits the values of the Row message buf[start, end) in order (CorruptLogError, no place, on bad data). */
 export function visitImage(buf: Buffer, start: number, end: number, visit: ValueVisitor): void {
   const w = new Wire(buf, start, end);
   while (w.pos < end) {
@@ -404,7 +424,7 @@ export function visitImage(buf: Buffer, start: number, end: number, visit: Value
         case ValueField.Int:
         case ValueField.Uint:
         case ValueField.Bit: {
-          if (wt !== 0) throw new Error(`value field ${field} with wire type ${wt}`);
+          if (wt !== 0) throw new CorruptLogError(`value field ${field} with wire type ${wt}`);
           w.uint64(half);
           let lo = half[0]!;
           let hi = half[1]!;
@@ -424,17 +444,17 @@ export function visitImage(buf: Buffer, start: number, end: number, visit: Value
           break;
         }
         case ValueField.Double:
-          if (wt !== 1) throw new Error('double with wrong wire type');
+          if (wt !== 1) throw new CorruptLogError('double with wrong wire type');
           big = buf.readDoubleLE(w.pos);
           w.pos += 8;
           break;
         case ValueField.Float:
-          if (wt !== 5) throw new Error('float with wrong wire type');
+          if (wt !== 5) throw new CorruptLogError('float with wrong wire type');
           big = buf.readFloatLE(w.pos);
           w.pos += 4;
           break;
         default:
-          if (known && wt !== 2) throw new Error(`value field ${field} with wire type ${wt}`);
+          if (known && wt !== 2) throw new CorruptLogError(`value field ${field} with wire type ${wt}`);
           if (known) {
             const n = w.len();
             a = w.pos;
@@ -442,7 +462,7 @@ export function visitImage(buf: Buffer, start: number, end: number, visit: Value
           } else w.skip(wt);
       }
     }
-    if (w.pos !== vEnd) throw new Error('value overruns its length');
+    if (w.pos !== vEnd) throw new CorruptLogError('value overruns its length');
     if (kind === 0 || kind === ValueField.Null) visit.null();
     else if (kind === ValueField.Int || kind === ValueField.Uint || kind === ValueField.Bit) visit.integer(big);
     else if (kind === ValueField.Double) visit.double(big as number);

@@ -92,7 +92,7 @@ export async function readTableHistory(
         if (!keys.has(m.key)) continue;
         if (wantSnap === undefined && recordBodyField(m.value) === RecordField.SnapshotRows) continue;
         stats.decoded++;
-        const rec = decodeRecord(m.value, `${opts.topics.changes}/${p}@${m.offset}`, opts.sourceId);
+        const rec = decodeRecord(m.value, { topic: opts.topics.changes, partition: p, offset: m.offset }, opts.sourceId);
         if (rec.snapshotRows) {
           const r = rec.snapshotRows;
           if (r.snapshotId !== wantSnap || !ids.has(tableId(r.database, r.table))) continue;

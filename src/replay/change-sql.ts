@@ -3,6 +3,7 @@
 import { qid } from '../core/mysql-conn.js';
 import { Op, type RowChangeMsg, type Value } from '../log/record-types.js';
 import { sqlLiteral } from './sql-values.js';
+import { CorruptLogError } from '../core/errors.js';
 
 /** INSERT of one row image. */
 export function insertStatement(table: string, columns: string[], values: Value[]): string {
@@ -12,7 +13,7 @@ export function insertStatement(table: string, columns: string[], values: Value[
 /** Matches the row a before image names: by its key columns, or by every column for a keyless table. */
 function matchImage(columns: string[], values: Value[], keyColumns: string[] | null): string {
   const picks = keyColumns ? keyColumns.map((c) => columns.indexOf(c)) : columns.map((_, i) => i);
-  if (picks.some((i) => i < 0)) throw new Error(`row image lacks key column(s) ${keyColumns!.join(', ')}`);
+  if (picks.some((i) => i < 0)) throw new CorruptLogError(`row image lacks key column(s) ${keyColumns!.join(', ')}`);
   return picks.map((i) => `${qid(columns[i]!)} <=> ${sqlLiteral(values[i]!)}`).join(' AND ');
 }
 

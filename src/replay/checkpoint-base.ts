@@ -51,7 +51,7 @@ export async function checkpointBases(
     if (problems.length) {
       throw new CorruptLogError(
         `checkpoint ${c.manifest.checkpointId} of ${formatQualifiedName(t.database, t.table)} failed its checks (${problems[0]!.message.replace(/^checkpoint \S+: /, '')}); restore refuses it: pass --no-checkpoint to read from the snapshot, and run pitr verify.`,
-        { position: `${topics.checkpoints}/0@${c.offset}` },
+        { place: { topic: topics.checkpoints, partition: 0, offset: c.offset } },
       );
     }
     const startOffsets = new Map(c.manifest.bindings.filter((b) => b.topic === topics.changes).map((b) => [b.partition, toBigInt(b.nextOffset)]));

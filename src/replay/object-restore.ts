@@ -7,6 +7,7 @@ import { qid, qualified, type Connection } from '../core/mysql-conn.js';
 import { PitrError, TargetExistsError } from '../core/errors.js';
 import { ansiQuotes, retargetDatabase, type SchemaObject } from '../schema/schema-objects.js';
 import { RESTORE_SESSION } from './load-pool.js';
+import { returnsRows } from '../core/catalog.js';
 
 export interface RecreatedObject {
   kind: SchemaObject['kind'];
@@ -27,8 +28,7 @@ const EXISTS_SQL: Record<SchemaObject['kind'], string> = {
 export async function refuseExistingObjects(conn: Connection, objects: SchemaObject[], into: (db: string) => string, replace?: boolean): Promise<void> {
   if (replace) return;
   for (const o of objects) {
-    const [r] = await conn.query(EXISTS_SQL[o.kind], [into(o.database), o.name]);
-    if ((r as unknown[]).length) {
+    if (await returnsRows(conn, EXISTS_SQL[o.kind], [into(o.database), o.name])) {
       throw new TargetExistsError(`${o.kind.toLowerCase()} ${qualified(into(o.database), o.name)} already exists on the recovery server; pass --replace or choose --into-database.`);
     }
   }

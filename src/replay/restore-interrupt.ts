@@ -6,6 +6,7 @@
 import { connectMysql, qid, type Connection } from '../core/mysql-conn.js';
 import type { MysqlUrl } from '../core/mysql-url.js';
 import { dropTagged } from './scratch-schemas.js';
+import { schemaHasTables } from '../core/catalog.js';
 
 export interface ActiveRestore {
   target: MysqlUrl;
@@ -24,8 +25,7 @@ export function registerRestore(r: ActiveRestore): () => void {
 
 /** Drops an empty database this restore created (a failed or interrupted restore leaves none behind). */
 export async function dropIfEmpty(conn: Connection, db: string): Promise<void> {
-  const [r] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [db]);
-  if (Number((r as { n: number }[])[0]!.n) === 0) await conn.query(`DROP DATABASE IF EXISTS ${qid(db)}`);
+  if (!(await schemaHasTables(conn, db))) await conn.query(`DROP DATABASE IF EXISTS ${qid(db)}`);
 }
 
 /** Undoes every running restore of this process; never throws (the process is about to exit). */

@@ -18,7 +18,7 @@ import { pointReferencesAtTarget, refuseExisting, swapIntoPlace, type RestoredTa
 import type { MysqlUrl } from '../core/mysql-url.js';
 import type { KafkaSettings } from '../core/settings.js';
 import { formatPosition, type Cut } from '../core/position.js';
-import { PitrError, UsageError } from '../core/errors.js';
+import { UsageError, withMessage } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { refuseSourceAsTarget } from './target-guard.js';
 import { ScratchSchemas, hideScratchNames, removeStaleScratch } from './scratch-schemas.js';
@@ -229,13 +229,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
 /** The same error with scratch schema names replaced by the source databases they stand for. */
 function hideScratch(err: unknown, names: Map<string, string>): unknown {
-  if (!(err instanceof Error) || !/pitr_tmp_/.test(err.message)) return err;
+  if (!(err instanceof Error)) return err;
   const message = hideScratchNames(err.message, names);
-  if (err instanceof PitrError) {
-    const Ctor = err.constructor as new (m: string, o: object) => PitrError;
-    return new Ctor(message, { retriable: err.retriable, position: err.position, cause: err.cause });
-  }
-  return new PitrError(message, { cause: err });
+  return message === err.message ? err : withMessage(err, message);
 }
 
 /** Partition count of the changes topic and the records each partition holds (for progress). */

@@ -1,11 +1,13 @@
 // Folds row changes into the net effect on a table, relative to what is already loaded in it:
 // by key for tables with a primary (or non-null unique) key, by full image for keyless tables
-// (duplicates kept). Pure.
+// (duplicates kept). Pure: a record that breaks the log's invariants throws a CorruptLogError, which the caller
+// gives the record's place (wrapError).
 import { Op, type RecordMsg, type RowChangeMsg, type Value } from '../log/record-types.js';
 import { LineRenderer, valuesKey } from './sql-values.js';
 import { viewRowRecord, type RowRecordView } from '../log/record-codec.js';
 import { BufferSpill } from './buffer-spill.js';
 import { KeyIndex } from './key-index.js';
+import { CorruptLogError } from '../core/errors.js';
 
 export interface Row {
   columns: string[];
@@ -38,7 +40,7 @@ export class RowFolder {
     if (!idx) {
       idx = this.keyColumns!.map((c) => {
         const i = columns.indexOf(c);
-        if (i < 0) throw new Error(`row image lacks key column ${c}`);
+        if (i < 0) throw new CorruptLogError(`row image lacks key column ${c}`);
         return i;
       });
       this.keyIdx.set(columns, idx);
@@ -94,7 +96,7 @@ export class RowFolder {
         this.insert(columns, c.after!.values);
         break;
       default:
-        throw new Error(`unknown row operation ${c.op}`);
+        throw new CorruptLogError(`unknown row operation ${c.op}`);
     }
   }
 
@@ -238,7 +240,7 @@ export class LineFolder {
     if (!s) {
       const keyIdx = this.keyColumns.map((c) => {
         const i = columns.indexOf(c);
-        if (i < 0) throw new Error(`row image lacks key column ${c}`);
+        if (i < 0) throw new CorruptLogError(`row image lacks key column ${c}`);
         return i;
       });
       const keyMask = new Uint8Array(columns.length);
@@ -308,11 +310,11 @@ export class LineFolder {
       const op = ops[i]!;
       const j = 4 * i;
       if (op === Op.DELETE || op === Op.UPDATE) {
-        if (ranges[j]! < 0) throw new Error('row change without its before image');
+        if (ranges[j]! < 0) throw new CorruptLogError('row change without its before image');
         this.supersede(this.slot(r.key(buf, ranges[j]!, ranges[j + 1]!, cols.keyIdx, cols.keyMask)), rec);
       }
       if (op === Op.INSERT || op === Op.UPDATE) {
-        if (ranges[j + 2]! < 0) throw new Error('row change without its after image');
+        if (ranges[j + 2]! < 0) throw new CorruptLogError('row change without its after image');
         const key = r.key(buf, ranges[j + 2]!, ranges[j + 3]!, cols.keyIdx, cols.keyMask);
         if (op === Op.INSERT && cols.counterIdx >= 0) this.noteCounter(cols.counterIsKey ? key : r.key(buf, ranges[j + 2]!, ranges[j + 3]!, [cols.counterIdx], cols.counterMask!));
         const slot = this.slot(key);
@@ -321,7 +323,7 @@ export class LineFolder {
         this.slotOp[slot] = i;
         live[i] = 1;
         this.recLive[rec]!++;
-      } else if (op !== Op.DELETE) throw new Error(`unknown row operation ${op}`);
+      } else if (op !== Op.DELETE) throw new CorruptLogError(`unknown row operation ${op}`);
     }
     this.changes += ops.length;
     if (this.recLive[rec]! === 0) this.recLiveOps[rec] = null;

@@ -6,6 +6,7 @@ import { classifyDdl, identName, rewriteDatabases, tokenize } from '../schema/dd
 import { mysqlError, qid, type Connection } from '../core/mysql-conn.js';
 import { formatPosition } from '../core/position.js';
 import { CoverageError } from '../core/errors.js';
+import { rows, schemaExists, tableExists } from '../core/catalog.js';
 import { formatQualifiedName, type QualifiedName } from '../core/table-name.js';
 import type { ScratchSchemas } from './scratch-schemas.js';
 import { ansiQuotes } from '../schema/schema-objects.js';
@@ -80,20 +81,19 @@ export class ScratchReplay {
     const label = this.plan.cut.label;
     if (this.req.tables) {
       for (const t of this.req.tables) {
-        const [r] = await this.conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.nameFor(t.database), t.table]);
-        if (!(r as unknown[]).length) throw new CoverageError(`table ${formatQualifiedName(t.database, t.table)} did not exist ${label}.`);
+        if (!(await tableExists(this.conn, this.nameFor(t.database), t.table))) throw new CoverageError(`table ${formatQualifiedName(t.database, t.table)} did not exist ${label}.`);
       }
       return this.req.tables;
     }
     const db = this.req.database!;
     if (!this.scratch.bySource.has(db)) throw new CoverageError(`database ${db} did not exist ${label}.`);
-    const [dbExists] = await this.conn.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [this.nameFor(db)]);
-    if (!(dbExists as unknown[]).length) throw new CoverageError(`database ${db} did not exist ${label}.`);
-    const [r] = await this.conn.query(
+    if (!(await schemaExists(this.conn, this.nameFor(db)))) throw new CoverageError(`database ${db} did not exist ${label}.`);
+    const tables = await rows<{ t: string }>(
+      this.conn,
       "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
       [this.nameFor(db)],
     );
-    return (r as { t: string }[]).map((x) => ({ database: db, table: x.t }));
+    return tables.map((x) => ({ database: db, table: x.t }));
   }
 }
 

@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { qid, qualified, type Connection } from '../core/mysql-conn.js';
 import { logger } from '../core/logger.js';
+import { firstRow, rows } from '../core/catalog.js';
+import { PitrError } from '../core/errors.js';
 
 export const SCRATCH_PREFIX = 'pitr_tmp_';
 const OWNER_TABLE = 'pitr_owner';
@@ -78,8 +80,8 @@ export class ScratchSchemas {
    * this tag never exists without a live owner holding the lock (cleanup by others is safe).
    */
   async claim(): Promise<void> {
-    const [r] = await this.conn.query('SELECT GET_LOCK(?, 0) AS got', [lockName(this.tag)]);
-    if (Number((r as { got: number | null }[])[0]!.got) !== 1) throw new Error(`could not take the restore lock ${lockName(this.tag)}`);
+    const r = await firstRow<{ got: number | null }>(this.conn, 'SELECT GET_LOCK(?, 0) AS got', [lockName(this.tag)]);
+    if (Number(r!.got) !== 1) throw new PitrError(`could not take the restore lock ${lockName(this.tag)}`);
     this.claimed = true;
     await this.conn.query(`CREATE DATABASE ${qid(this.owner)}`);
     await this.conn.query(
@@ -103,10 +105,14 @@ export class ScratchSchemas {
   }
 }
 
+/** Names of the schemas matching a LIKE pattern. */
+async function schemasLike(conn: Connection, pattern: string): Promise<string[]> {
+  return (await rows<{ s: string }>(conn, 'SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [pattern])).map((r) => r.s);
+}
+
 /** Drops every schema named for a tag, the owner marker last (an interrupted drop is still owned). */
 export async function dropTagged(conn: Connection, tag: string): Promise<string[]> {
-  const [rows] = await conn.query('SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${SCRATCH_PREFIX}${tag}%`]);
-  const names = (rows as { s: string }[]).map((r) => r.s).filter((s) => scratchTag(s) === tag);
+  const names = (await schemasLike(conn, `${SCRATCH_PREFIX}${tag}%`)).filter((s) => scratchTag(s) === tag);
   names.sort((a, b) => b.length - a.length || b.localeCompare(a));
   for (const s of names) await conn.query(`DROP DATABASE IF EXISTS ${qid(s)}`).catch(() => undefined);
   return names;
@@ -117,13 +123,12 @@ export async function dropTagged(conn: Connection, tag: string): Promise<string[
  * nobody holds. Returns the schemas removed.
  */
 export async function removeStaleScratch(conn: Connection, keepTag?: string): Promise<string[]> {
-  const [rows] = await conn.query('SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', ['pitr\\_tmp\\_%']);
-  const groups = scratchByTag((rows as { s: string }[]).map((r) => r.s));
+  const groups = scratchByTag(await schemasLike(conn, 'pitr\\_tmp\\_%'));
   const removed: string[] = [];
   for (const [tag] of groups) {
     if (tag === keepTag) continue;
-    const [u] = await conn.query('SELECT IS_USED_LOCK(?) AS owner', [lockName(tag)]);
-    if ((u as { owner: number | null }[])[0]!.owner !== null) continue; // its restore is running
+    const u = await firstRow<{ owner: number | null }>(conn, 'SELECT IS_USED_LOCK(?) AS owner', [lockName(tag)]);
+    if (u!.owner !== null) continue; // its restore is running
     removed.push(...(await dropTagged(conn, tag)));
   }
   if (removed.length) logger().child({ component: 'restore' }).info({ removed }, 'removed scratch schemas of restores no longer running');

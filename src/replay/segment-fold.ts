@@ -6,18 +6,19 @@
 // only where its current image is (LineFolder), the records holding current images spill to a
 // temporary file, and the final images are rendered as LOAD DATA reads them: each is loaded once.
 import type { Logger } from 'pino';
-import { decodeRecord, viewRowRecord, type RowRecordView } from '../log/record-codec.js';
+import { decodeRecord, describePlace, viewRowRecord, type RecordPlace, type RowRecordView } from '../log/record-codec.js';
 import type { MetaState } from '../log/meta-state.js';
 import type { ReadMessage } from '../log/kafka-log.js';
 import { RowFolder, LineFolder, foldView } from './row-folder.js';
 import { LineRenderer } from './sql-values.js';
-import { applyFold, applyLineFold, describeTable, tableHasRows, type TableInfo } from './table-loader.js';
+import { applyFold, applyLineFold, describeTable, type TableInfo } from './table-loader.js';
+import { tableHasRows } from '../core/catalog.js';
 import { RecordSpool } from './record-spool.js';
 import type { LoadPool } from './load-pool.js';
 import { restoresTable, segmentOf, type RestorePlan, type RestoreRequest } from './restore-plan.js';
 import { comparePositions, withinCut, type Position } from '../core/position.js';
 import { changeStatement, insertStatement } from './change-sql.js';
-import { PitrError } from '../core/errors.js';
+import { PitrError, wrapError } from '../core/errors.js';
 import { formatQualifiedName, fromTableId, tableId } from '../core/table-name.js';
 import { mysqlError, qualified, type Connection } from '../core/mysql-conn.js';
 import type { CheckpointBase } from './checkpoint-base.js';
@@ -126,9 +127,10 @@ export class SegmentFold {
     return spool;
   }
 
-  private foldInitial(f: InitialFold, v: RowRecordView, buf: Buffer, where: string): number {
-    if (f.lines) return foldView(f.lines, v, this.renderer);
-    f.rows!.applyRecord(decodeRecord(buf, where, this.o.sourceId));
+  private foldInitial(f: InitialFold, v: RowRecordView, buf: Buffer, where: RecordPlace): number {
+    if (f.lines) return atRecord(where, () => foldView(f.lines!, v, this.renderer));
+    const rec = decodeRecord(buf, where, this.o.sourceId);
+    atRecord(where, () => f.rows!.applyRecord(rec));
     return v.ops.length;
   }
 
@@ -142,7 +144,7 @@ export class SegmentFold {
     let more = true;
     for (const m of msgs) {
       if (!this.wantedKey(m.key)) continue;
-      const where = `${topic}/${partition}@${m.offset}`;
+      const where = { topic, partition, offset: m.offset };
       const v = viewRowRecord(m.value, where, sourceId);
       if (!v) continue;
       if (v.kind === 'snapshotRows') {
@@ -305,7 +307,7 @@ export class SegmentFold {
             const [r] = await conn.query(c.sql);
             if ((r as { affectedRows?: number }).affectedRows === 0) unmatched++;
           } catch (err) {
-            throw mysqlError(err, `replaying the change at ${c.where} with its referential actions failed`);
+            throw mysqlError(err, `replaying the change at ${describePlace(c.where)} with its referential actions failed`);
           }
           heads[best] = streams[best]!.next();
         }
@@ -333,7 +335,8 @@ export class SegmentFold {
       const renderer = new LineRenderer();
       try {
         for (const { buf, where } of spool.records()) {
-          foldView(folder, viewRowRecord(buf, where, this.o.sourceId)!, renderer);
+          const v = viewRowRecord(buf, where, this.o.sourceId)!;
+          atRecord(where, () => foldView(folder, v, renderer));
           if (folder.heldBytes > this.foldBudget / this.o.pool.size) folder.spill();
         }
         await applyLineFold(conn, db, table, info, folder.result());
@@ -343,7 +346,10 @@ export class SegmentFold {
       return;
     }
     const folder = new RowFolder(null, hasRows);
-    for (const { buf, where } of spool.records()) folder.applyRecord(decodeRecord(buf, where, this.o.sourceId));
+    for (const { buf, where } of spool.records()) {
+      const rec = decodeRecord(buf, where, this.o.sourceId);
+      atRecord(where, () => folder.applyRecord(rec));
+    }
     await applyFold(conn, db, table, info, folder.result());
   }
 
@@ -356,6 +362,15 @@ export class SegmentFold {
   }
 }
 
+/** Runs a step of the pure folds or SQL building on one record: they know no place, so what they throw gets its place here. */
+function atRecord<T>(where: RecordPlace, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    throw wrapError(err, where);
+  }
+}
+
 /** One change of the ordered replay, with where it sorts. */
 interface OrderedChange {
   /** Snapshot rows sort before every change of their segment. */
@@ -365,7 +380,7 @@ interface OrderedChange {
   sql: string;
   /** Whether the server checks foreign keys (and applies their actions) for it. */
   checks: boolean;
-  where: string;
+  where: RecordPlace;
 }
 
 function compareOrder(a: OrderedChange, b: OrderedChange): number {
@@ -379,14 +394,14 @@ function* orderedChanges(spool: RecordSpool, sourceId: string, meta: MetaState, 
   for (const { buf, where } of spool.records()) {
     const rec = decodeRecord(buf, where, sourceId);
     if (rec.snapshotRows) {
-      for (const row of rec.snapshotRows.rows) yield { snapshot: true, position: zero, index: 0, sql: insertStatement(table, rec.snapshotRows.columns, row.values), checks: false, where };
+      for (const row of rec.snapshotRows.rows) yield { snapshot: true, position: zero, index: 0, sql: atRecord(where, () => insertStatement(table, rec.snapshotRows!.columns, row.values)), checks: false, where };
       continue;
     }
     const b = rec.change!;
     const position = meta.batchCommit(b)?.position;
     if (!position) continue; // a staged chunk of a transaction that never committed
     for (const ch of b.changes) {
-      yield { snapshot: false, position, index: ch.index, sql: changeStatement(table, keyColumns, b.columns, ch), checks: !ch.noFkChecks, where };
+      yield { snapshot: false, position, index: ch.index, sql: atRecord(where, () => changeStatement(table, keyColumns, b.columns, ch)), checks: !ch.noFkChecks, where };
     }
   }
 }

@@ -1,6 +1,7 @@
 // Renders log Values for the target server: as LOAD DATA field bytes and as SQL literals. Pure.
 import type { Value } from '../log/record-types.js';
 import { visitImage, type ValueField, type ValueVisitor } from '../log/record-codec.js';
+import { CorruptLogError } from '../core/errors.js';
 
 /** Shortest decimal text that reads back as the same float32. */
 export function float32Text(f: number): string {
@@ -147,7 +148,7 @@ export class LineRenderer implements ValueVisitor {
     visitImage(buf, start, end, this);
     if (keyIdx.length === 1) {
       const i = keyIdx[0]!;
-      if (i >= this.col) throw new Error(`row image lacks key column ${i}`);
+      if (i >= this.col) throw new CorruptLogError(`row image lacks key column ${i}`);
       return this.out.toString('latin1', this.bounds[2 * i]!, this.bounds[2 * i + 1]!);
     }
     return this.keyFrom(this.out.toString('latin1', 0, this.n), keyIdx);
@@ -157,7 +158,7 @@ export class LineRenderer implements ValueVisitor {
     let k = '';
     for (let j = 0; j < keyIdx.length; j++) {
       const i = keyIdx[j]!;
-      if (i >= this.col) throw new Error(`row image lacks key column ${i}`);
+      if (i >= this.col) throw new CorruptLogError(`row image lacks key column ${i}`);
       k += (j ? '\t' : '') + line.slice(this.bounds[2 * i]!, this.bounds[2 * i + 1]!);
     }
     return k;

@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import type { Connection } from '../core/mysql-conn.js';
 import { qid, qualified } from '../core/mysql-conn.js';
+import { rows } from '../core/catalog.js';
 import type { FoldResult, LineFoldResult, Row } from './row-folder.js';
 import { pushLoadField, sqlLiteral, TAB, LF } from './sql-values.js';
 import type { Value } from '../log/record-types.js';
@@ -22,20 +23,21 @@ export interface TableInfo {
 }
 
 export async function describeTable(conn: Connection, db: string, table: string): Promise<TableInfo | null> {
-  const [cols] = await conn.query(
+  const columns = await rows<ColumnInfo & { nullable: string; extra: string }>(
+    conn,
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, CHARACTER_SET_NAME AS charset, IS_NULLABLE AS nullable, EXTRA AS extra
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [db, table],
   );
-  const columns = cols as (ColumnInfo & { nullable: string; extra: string })[];
   if (!columns.length) return null;
-  const [idx] = await conn.query(
+  const idx = await rows<{ idx: string; col: string; nonUnique: number; sub: number | null }>(
+    conn,
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, NON_UNIQUE AS nonUnique, SEQ_IN_INDEX AS seq, SUB_PART AS sub
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
     [db, table],
   );
   const byIndex = new Map<string, { cols: string[]; unique: boolean; prefix: boolean }>();
-  for (const r of idx as { idx: string; col: string; nonUnique: number; sub: number | null }[]) {
+  for (const r of idx) {
     let e = byIndex.get(r.idx);
     if (!e) byIndex.set(r.idx, (e = { cols: [], unique: Number(r.nonUnique) === 0, prefix: false }));
     e.cols.push(r.col);
@@ -109,12 +111,6 @@ function* lineChunks(lines: Iterable<string>): Generator<Buffer> {
     buf[n++] = 0x0a;
   }
   if (n) yield buf.subarray(0, n);
-}
-
-/** Whether a table holds any row (a fold on an empty table needs no deletes). */
-export async function tableHasRows(conn: Connection, db: string, table: string): Promise<boolean> {
-  const [r] = await conn.query(`SELECT 1 FROM ${qualified(db, table)} LIMIT 1`);
-  return (r as unknown[]).length > 0;
 }
 
 /**

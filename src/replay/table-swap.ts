@@ -2,6 +2,7 @@
 // multi-table restore appears at once (tables they replace are renamed aside and dropped with the
 // scratch schemas). Also the refusal to overwrite without --replace.
 import { qid, qualified, type Connection } from '../core/mysql-conn.js';
+import { createTableStatement, returnsRows, rowCount, rows, schemaExists, tableExists } from '../core/catalog.js';
 import { rewriteCreateTable } from '../schema/ddl-rewriter.js';
 import { TargetExistsError } from '../core/errors.js';
 import { formatQualifiedName, type QualifiedName } from '../core/table-name.js';
@@ -25,14 +26,9 @@ export interface SwapInput {
   createdDatabases: Set<string>;
 }
 
-async function exists(conn: Connection, sql: string, args: string[]): Promise<boolean> {
-  const [r] = await conn.query(sql, args);
-  return (r as unknown[]).length > 0;
-}
-
 export async function refuseExisting(conn: Connection, db: string, table: string, replace?: boolean): Promise<void> {
   if (replace) return;
-  if (await exists(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table])) {
+  if (await tableExists(conn, db, table)) {
     throw new TargetExistsError(`target table ${formatQualifiedName(db, table)} already exists on the recovery server; pass --replace or choose --into-database.`);
   }
 }
@@ -49,14 +45,14 @@ export async function pointReferencesAtTarget(conn: Connection, s: SwapInput & {
   const rebuild: { db: string; table: string; sql: string }[] = [];
   for (const t of s.tables) {
     const db = s.scratchFor(t.database);
-    const [fk] = await conn.query(
+    const references = await returnsRows(
+      conn,
       'SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND (UNIQUE_CONSTRAINT_SCHEMA <> ? OR REFERENCED_TABLE_NAME <> ?) LIMIT 1',
       [db, t.table, db, t.table],
     );
-    if (!(fk as unknown[]).length) continue;
+    if (!references) continue;
     const into = s.intoDatabase ?? t.database;
-    const [c] = await conn.query(`SHOW CREATE TABLE ${qualified(db, t.table)}`);
-    const create = (c as Record<string, string>[])[0]!['Create Table']!;
+    const create = await createTableStatement(conn, db, t.table);
     // Definitions first: moving a table aside re-points the scratch tables that reference it.
     const sql = rewriteCreateTable(create, t.table, (refDb, refTable) => {
       if (refDb === null) return refTable === t.table ? null : qualified(into, refTable);
@@ -69,11 +65,12 @@ export async function pointReferencesAtTarget(conn: Connection, s: SwapInput & {
   if (!rebuild.length) return;
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(s.hold)}`);
   for (const r of rebuild) {
-    const [cols] = await conn.query(
+    const cols = await rows<{ c: string }>(
+      conn,
       "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
       [r.db, r.table],
     );
-    const list = (cols as { c: string }[]).map((x) => qid(x.c)).join(', ');
+    const list = cols.map((x) => qid(x.c)).join(', ');
     await conn.query(`RENAME TABLE ${qualified(r.db, r.table)} TO ${qualified(s.hold, r.table)}`);
     await conn.query(`USE ${qid(r.db)}`);
     await conn.query(r.sql);
@@ -89,22 +86,21 @@ export async function swapIntoPlace(conn: Connection, s: SwapInput): Promise<Res
   const dropTriggers: string[] = [];
   for (const t of s.tables) {
     const into = s.intoDatabase ?? t.database;
-    if (!(await exists(conn, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [into]))) {
+    if (!(await schemaExists(conn, into))) {
       await conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
       s.createdDatabases.add(into);
     }
     const scratchTable = qualified(s.scratchFor(t.database), t.table);
-    const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${scratchTable}`);
-    const rows = Number((c as { n: number }[])[0]!.n);
-    if (await exists(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [into, t.table])) {
+    const count = await rowCount(conn, s.scratchFor(t.database), t.table);
+    if (await tableExists(conn, into, t.table)) {
       // MariaDB refuses to move a table with triggers to another database (the scratch schema it is
       // parked in): the replaced table's triggers go first (the restore recreates those of the cut).
-      const [trg] = await conn.query('SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?', [into, t.table]);
-      for (const { n } of trg as { n: string }[]) dropTriggers.push(`DROP TRIGGER IF EXISTS ${qualified(into, n)}`);
+      const triggers = await rows<{ n: string }>(conn, 'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?', [into, t.table]);
+      for (const { n } of triggers) dropTriggers.push(`DROP TRIGGER IF EXISTS ${qualified(into, n)}`);
       renames.push(`${qualified(into, t.table)} TO ${qualified(s.scratchFor(t.database), `${t.table}__old_${s.tag}`.slice(0, 64))}`);
     }
     renames.push(`${scratchTable} TO ${qualified(into, t.table)}`);
-    result.push({ database: t.database, table: t.table, into: formatQualifiedName(into, t.table), rows });
+    result.push({ database: t.database, table: t.table, into: formatQualifiedName(into, t.table), rows: count });
   }
   for (const d of dropTriggers) await conn.query(d);
   if (renames.length) await conn.query(`RENAME TABLE ${renames.join(', ')}`);

@@ -5,6 +5,7 @@ import {
   PitrError,
   UsageError,
   redact,
+  withMessage,
   wrapError,
 } from '../../../src/core/errors.js';
 
@@ -69,6 +70,29 @@ describe('error classes', () => {
   it('wrapError keeps an existing position', () => {
     const e = new CorruptLogError('bad', { position: 'a' });
     expect(wrapError(e, 'b')).toBe(e);
+  });
+
+  it('wrapError with a log place sets the position and, on a CorruptLogError, its topic, partition and offset', () => {
+    const w = wrapError(new CorruptLogError('row change without its before image'), { topic: 't', partition: 2, offset: 9n });
+    expect(w).toBeInstanceOf(CorruptLogError);
+    expect(w.position).toBe('t/2@9');
+    expect([(w as CorruptLogError).topic, (w as CorruptLogError).partition, (w as CorruptLogError).offset]).toEqual(['t', 2, 9n]);
+    expect(w.message).toBe('row change without its before image');
+    const foreign = wrapError(new Error('boom'), { topic: 't', partition: 0, offset: 1n });
+    expect(foreign.place).toEqual({ topic: 't', partition: 0, offset: 1n });
+    expect(foreign.position).toBe('t/0@1');
+  });
+
+  it('withMessage keeps class, retriability and place, and makes foreign errors PitrErrors', () => {
+    const place = { topic: 't', partition: 1, offset: 4n };
+    const e = withMessage(new CorruptLogError('in `pitr_tmp_x`', { place }), 'in `shop`');
+    expect(e).toBeInstanceOf(CorruptLogError);
+    expect(e.message).toBe('in `shop`');
+    expect((e as CorruptLogError).offset).toBe(4n);
+    expect(withMessage(new ConnectionError('a'), 'b').retriable).toBe(true);
+    const f = withMessage(new Error('a'), 'b');
+    expect(f).toBeInstanceOf(PitrError);
+    expect(f.message).toBe('b');
   });
 
   it('wrapError wraps foreign errors with a prefix', () => {

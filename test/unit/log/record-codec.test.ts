@@ -7,6 +7,8 @@ import {
   toBigInt,
   toNumber,
   toPositionMsg,
+  viewRowRecord,
+  visitImage,
 } from '../../../src/log/record-codec.js';
 import { Op, RECORD_VERSION, type RecordMsg, type Value } from '../../../src/log/record-types.js';
 import { CorruptLogError } from '../../../src/core/errors.js';
@@ -139,6 +141,36 @@ describe('encodeRecord / decodeRecord', () => {
       expect((err as CorruptLogError).position).toBe('pitr.s.changes/3@17');
       expect((err as Error).message).toContain('pitr.s.changes/3@17');
     }
+  });
+
+  it('gives a record read from Kafka its topic, partition and offset as fields', () => {
+    const place = { topic: 'pitr.s.changes', partition: 3, offset: 17n };
+    const caught = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err as CorruptLogError;
+      }
+      throw new Error('did not throw');
+    };
+    for (const err of [
+      caught(() => decodeRecord(Buffer.from([0xff, 0xff, 0xff]), place)),
+      caught(() => decodeRecord(encodeRecord(changeRecord()), place, 'other')),
+      caught(() => viewRowRecord(Buffer.from([0x0a, 0xff]), place, 's')),
+    ]) {
+      expect(err).toBeInstanceOf(CorruptLogError);
+      expect([err.topic, err.partition, err.offset]).toEqual(['pitr.s.changes', 3, 17n]);
+      expect(err.place).toEqual(place);
+      expect(err.position).toBe('pitr.s.changes/3@17');
+      expect(err.message).toContain('record at pitr.s.changes/3@17 ');
+    }
+    const named = caught(() => decodeRecord(Buffer.from([0xff]), 'a spool'));
+    expect([named.topic, named.partition, named.offset, named.position]).toEqual([undefined, undefined, undefined, 'a spool']);
+  });
+
+  it('throws CorruptLogError from the wire reader on a malformed row image', () => {
+    // A Row whose only Value claims 5 bytes that are not there.
+    expect(() => visitImage(Buffer.from([0x0a, 0x05, 0x10]), 0, 3, { null() {}, integer() {}, double() {}, float() {}, bytes() {} })).toThrow(CorruptLogError);
   });
 
   it('throws CorruptLogError on text that is not a record', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RowFolder, type FoldResult } from '../../../src/replay/row-folder.js';
 import { Op, type Value } from '../../../src/log/record-types.js';
 import { valueText } from '../../../src/replay/sql-values.js';
+import { CorruptLogError } from '../../../src/core/errors.js';
 
 const COLS = ['id', 'name'];
 const row = (id: number, name: string): Value[] => [{ int: id }, { text: name }];
@@ -97,6 +98,7 @@ describe('RowFolder keyed', () => {
   it('refuses a row image without the key column', () => {
     const f = new RowFolder(['id'], false);
     expect(() => f.insert(['name'], [{ text: 'a' }])).toThrow(/lacks key column id/);
+    expect(() => f.insert(['name'], [{ text: 'a' }])).toThrow(CorruptLogError);
   });
 
   it('refuses an unknown op', () => {
