@@ -19,6 +19,7 @@ import { PitrError, redact } from '../core/errors.js';
 import { sleep } from '../stack/process-control.js';
 import { createShop, SHOP_TABLES, ShopLoad } from '../demo/shop-load.js';
 import { compareChecksums, tableChecksums } from '../demo/table-checksums.js';
+import { drillReferenceFile, saveDrillReference } from '../demo/drill-reference.js';
 
 const WRITERS = 3;
 const LOAD_SECONDS = 6;
@@ -34,7 +35,8 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description(commandSummary('demo'))
     .option('--json', 'print the timeline and the comparison as JSON (progress goes to stderr)')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--keep', "keep the drill's log and the stack for `pitr ui`, with the source's state before the attack recorded for the UI's comparison")
+    .action(async (opts: { json?: boolean; keep?: boolean }) => {
       const started = Date.now();
       const timeline: TimelineEntry[] = [];
       const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
@@ -77,18 +79,23 @@ export function registerDemoCommand(program: Command): void {
         await sleep(1000 - (Date.now() % 1000) + 20);
         const cutSec = Math.floor(Date.now() / 1000) - 1;
         const before = await tableChecksums(src, db, SHOP_TABLES);
-        load.resume();
-        mark(`cut second ${formatEpoch(cutSec)}: source state recorded (${load.transactions} writer transactions so far); writers go on`);
-        await sleep(300);
+        mark(`cut second ${formatEpoch(cutSec)}: source state recorded (${load.transactions} writer transactions so far)`);
 
-        // The rogue operator, in the second after the cut, while the writers keep writing.
+        // The rogue operator, in the second after the cut. The first attack comes while the writers
+        // still pause, so the recorded state is also the state just before it (--before-gtid of the
+        // DROP restores the same); the others come while the writers write again.
         const attack = async (sql: string, what: string) => {
           await src.query(sql);
           const [g] = await src.query('SELECT @@last_gtid AS g');
-          mark(`attack: ${what}`, String((g as { g: string }[])[0]!.g));
+          const gtid = String((g as { g: string }[])[0]!.g);
+          mark(`attack: ${what}`, gtid);
+          return gtid;
         };
         const attackStart = Math.floor(Date.now() / 1000);
-        await attack(`DROP TABLE ${d}.payments`, 'DROP TABLE payments');
+        const firstAttack = await attack(`DROP TABLE ${d}.payments`, 'DROP TABLE payments');
+        load.resume();
+        mark('writers go on');
+        await sleep(300);
         await attack(`DELETE FROM ${d}.customers WHERE id % 3 <> 0`, 'DELETE FROM customers WHERE id % 3 <> 0');
         await attack(`UPDATE ${d}.products SET price = 0.01, stock = 0`, 'UPDATE products SET price = 0.01, stock = 0');
         await load.stop();
@@ -124,6 +131,10 @@ export function registerDemoCommand(program: Command): void {
         mark(`restored ${res.tables.length} tables, ${res.tables.reduce((n, t) => n + t.rows, 0)} rows ${res.cutLabel} into the recovery server in ${res.seconds.toFixed(2)} s`);
 
         const rows = compareChecksums(SHOP_TABLES, before, await tableChecksums(dst, db, SHOP_TABLES));
+        if (opts.keep) {
+          saveDrillReference({ database: db, cutSecond: cutSec, beforeGtid: firstAttack, tables: before });
+          mark(`kept: the stack, the log and the source's state before the attack (${drillReferenceFile()}); open them with \`pitr ui\``);
+        }
         const equal = rows.every((r) => r.equal);
         const total = (Date.now() - started) / 1000;
         if (opts.json) {
@@ -149,6 +160,7 @@ export function registerDemoCommand(program: Command): void {
           say('');
           say(`The same restore by hand:  pitr restore --database ${db} --as-of ${formatEpoch(cutSec)} --replace`);
           say(`Or up to the first attack transaction:  pitr restore --database ${db} --before-gtid ${timeline.find((e) => e.gtid)?.gtid} --into-database ${db}_b`);
+          if (opts.keep) say('See it in the browser:  pitr ui   (then open http://127.0.0.1:8765/)');
           say(`drill ${equal && v.ok ? 'passed' : 'FAILED'} in ${total.toFixed(1)} s.`);
         }
         if (!v.ok) throw new PitrError('pitr verify found problems in the log.');

@@ -1,0 +1,183 @@
+// `pitr ui` end to end in headless Chromium: after the incident drill (`pitr demo --keep`) the page
+// shows the DROP and the mass DELETE as markers at the seconds the source's own binlog gives them,
+// "just before" the DROP proposes --before-gtid of it, bad input gets one message while the server
+// keeps running, and the restore run from the page equals the source's state before the attack. Also:
+// `pitr ui` refuses capture and custodian credentials.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { StackInfo } from '../../src/core/settings.js';
+import { REPO, connect, pitr, stack } from './helpers.js';
+
+const OUT = path.join(REPO, 'test-output/ui');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let info: StackInfo;
+beforeAll(async () => {
+  info = await stack();
+  mkdirSync(OUT, { recursive: true });
+});
+
+/** Starts `pitr ui` and resolves with its URL once it listens (or with its output if it exits first). */
+function startUi(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url?: string; code?: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/pitr.js'), 'ui', ...args], {
+      cwd: REPO,
+      env: { ...process.env, PITR_LOG_FORMAT: 'json', PITR_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /open (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ child, code: code ?? -1, out }));
+  });
+}
+
+function credentialsFile(users: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pitr-ui-creds-'));
+  const file = path.join(dir, 'creds.json');
+  writeFileSync(file, JSON.stringify({ kafka: { brokers: info.kafka.brokers, users } }));
+  chmodSync(file, 0o600);
+  return file;
+}
+
+describe('pitr ui: reader credentials only', () => {
+  it('refuses the capture user given as the reader', async () => {
+    const capture = info.kafka.users.capture!;
+    const r = await startUi(['--port', '0'], { PITR_KAFKA_READER_USER: capture.username, PITR_KAFKA_READER_PASSWORD: capture.password });
+    r.child.kill();
+    expect(r.url, r.out).toBeUndefined();
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/takes reader credentials only.*is the capture user/);
+    expect(r.out).not.toContain(capture.password);
+  });
+
+  it("refuses capture's and the custodian's credentials where only the brokers can tell", async () => {
+    // Brokers and users from one file: pitr knows no other user to compare with, so the brokers' answers decide.
+    const capture = await startUi(['--port', '0', '--credentials', credentialsFile({ reader: info.kafka.users.capture })]);
+    capture.child.kill();
+    expect(capture.url, capture.out).toBeUndefined();
+    expect(capture.out).toMatch(/takes reader credentials only, and Kafka does not give capture the reader's consumer groups/);
+    const custodian = await startUi(['--port', '0', '--credentials', credentialsFile({ reader: info.kafka.users.custodian })]);
+    custodian.child.kill();
+    expect(custodian.url, custodian.out).toBeUndefined();
+    expect(custodian.out).toMatch(/takes reader credentials only, and Kafka lets custodian list ACLs/);
+    // Only capture's credentials: there is no reader to run as.
+    const none = await startUi(['--port', '0', '--credentials', credentialsFile({ capture: info.kafka.users.capture })]);
+    expect(none.url).toBeUndefined();
+    expect(none.out).toMatch(/no reader credentials/);
+  });
+});
+
+/** Commit second of each GTID as the source's binlog records it (mariadb-binlog, UTC). */
+async function binlogSeconds(): Promise<Map<string, number>> {
+  const u = new URL(info.source);
+  const db = await connect(info.source);
+  const [logs] = await db.query('SHOW BINARY LOGS');
+  await db.end();
+  const files = (logs as { Log_name: string }[]).map((l) => l.Log_name);
+  const { stdout } = await promisify(execFile)(
+    'mariadb-binlog',
+    ['--read-from-remote-server', `--host=${u.hostname}`, `--port=${u.port}`, `--user=${decodeURIComponent(u.username)}`, ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : []), ...files],
+    { env: { ...process.env, TZ: 'UTC' }, maxBuffer: 512 * 1024 * 1024 },
+  );
+  const out = new Map<string, number>();
+  for (const m of stdout.matchAll(/^#(\d\d)(\d\d)(\d\d) +(\d+):(\d\d):(\d\d) server id \d+ .*\bGTID (\d+-\d+-\d+)/gm)) {
+    out.set(m[7]!, Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000);
+  }
+  return out;
+}
+
+describe('pitr ui in the browser', () => {
+  let ui: ChildProcess | undefined;
+  let ctx: BrowserContext | undefined;
+  afterAll(async () => {
+    await ctx?.close().catch(() => undefined);
+    ui?.kill('SIGTERM');
+  });
+
+  it('marks the attack, proposes the cut just before it, and restores it EQUAL', async () => {
+    const demo = await pitr(['demo', '--keep', '--json']);
+    expect(demo.code, demo.stderr).toBe(0);
+    const drill = JSON.parse(demo.stdout) as { database: string; timeline: { what: string; gtid?: string }[] };
+    const gtidOf = (what: RegExp) => drill.timeline.find((e) => e.gtid && what.test(e.what))!.gtid!;
+    const dropGtid = gtidOf(/DROP TABLE payments/);
+    const deleteGtid = gtidOf(/DELETE FROM customers/);
+    const seconds = await binlogSeconds();
+    expect(seconds.get(dropGtid)).toBeDefined();
+
+    const started = await startUi(['--port', '0']);
+    ui = started.child;
+    expect(started.url, started.out).toBeDefined();
+    ctx = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), 'pitr-ui-chromium-')), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 1000 },
+    });
+    const page: Page = await ctx.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(started.url!);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    expect(await page.locator('#error').isHidden()).toBe(true);
+
+    // The DROP and the mass DELETE: destructive markers, drawn, at the source's own seconds.
+    const drop = page.locator(`.marker[data-gtid="${dropGtid}"]`);
+    const del = page.locator(`.marker[data-gtid="${deleteGtid}"]`);
+    expect(await drop.getAttribute('data-kind')).toBe('destructive');
+    expect(await drop.getAttribute('data-label')).toMatch(/^DROP TABLE .*payments/);
+    expect(Number(await drop.getAttribute('data-time'))).toBe(seconds.get(dropGtid));
+    expect(await del.getAttribute('data-kind')).toBe('destructive');
+    expect(await del.getAttribute('data-tables')).toBe(`${drill.database}.customers`);
+    expect(Number(await del.getAttribute('data-time'))).toBe(seconds.get(deleteGtid));
+    expect(await drop.isVisible()).toBe(true);
+    await drop.hover();
+    await expect.poll(() => page.locator('#tooltip').textContent()).toContain(`GTID ${dropGtid}`);
+    await page.screenshot({ path: path.join(OUT, 'timeline.png') });
+
+    // "Just before" the DROP: the restore panel proposes --before-gtid of it.
+    await drop.click();
+    await page.click('#marker-detail button[data-action="before"]');
+    await expect.poll(() => page.locator('#restore-command').textContent()).toBe(`pitr restore --table ${drill.database}.payments --before-gtid ${dropGtid}`);
+    await page.check('#restore-form input[name="what"][value="database"]');
+    await page.selectOption('#restore-database', drill.database);
+    await expect.poll(() => page.locator('#restore-command').textContent()).toBe(`pitr restore --database ${drill.database} --before-gtid ${dropGtid}`);
+
+    // Bad input, one message each, and the server goes on: the demo's restore is already in place
+    // (no --replace), and a time the log does not cover.
+    await page.click('#restore-run');
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toMatch(/already exists|--replace/);
+    await page.check('#restore-form input[name="cut"][value="asOf"]');
+    await page.fill('#cut-asof', '2001-01-01T00:00:00Z');
+    await page.click('#restore-run');
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 60_000 }).toMatch(/2001-01-01T00:00:00Z.*(before|cover)|cover.*2001/);
+    await page.screenshot({ path: path.join(OUT, 'bad-input.png') });
+
+    // Back to the proposed cut, with --replace given explicitly: every table equals the source before the attack.
+    await page.click('#marker-detail button[data-action="before"]');
+    await page.check('#restore-form input[name="what"][value="database"]');
+    await page.selectOption('#restore-database', drill.database);
+    await page.check('#restore-replace');
+    await expect.poll(() => page.locator('#restore-command').textContent()).toBe(`pitr restore --database ${drill.database} --before-gtid ${dropGtid} --replace`);
+    await page.click('#restore-run');
+    await page.waitForSelector('#restore-state[data-state="done"]', { timeout: 90_000 });
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    const rows = await page.locator('#summary-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map((r) => r[0]).sort()).toEqual(['customers', 'order_items', 'orders', 'payments', 'products'].map((t) => `${drill.database}.${t}`));
+    for (const r of rows) expect(r.at(-1), JSON.stringify(r)).toBe('EQUAL');
+    await page.locator('#restore-panel').screenshot({ path: path.join(OUT, 'restore.png') });
+    await page.screenshot({ path: path.join(OUT, 'page.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+});
