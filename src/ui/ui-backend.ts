@@ -36,6 +36,8 @@ export interface BackendOptions {
   policy: ThresholdPolicy;
   guardDatabase: string;
   cacheBytes: number;
+  /** How the log is read for the timeline (default scanLog; the bench hands in a prepared scan). */
+  scan?: () => Promise<LogScan>;
 }
 
 export type { RestoreEvent, RestoreSummary, TimelineAnswer };
@@ -59,7 +61,7 @@ export class UiBackend {
   /** The log scanned once and kept; `refresh` scans again (the log grows while the UI runs). */
   private logScan(refresh = false): Promise<LogScan> {
     if (refresh || !this.scan) {
-      const p = (async () => {
+      const p = this.opts.scan ? this.opts.scan() : (async () => {
         const target = await this.opts.target().catch(() => undefined);
         return scanLog({
           kafka: this.opts.kafka,
