@@ -23,6 +23,8 @@ import { drillReferenceFile, saveDrillReference } from '../demo/drill-reference.
 
 const WRITERS = 3;
 const LOAD_SECONDS = 6;
+/** MariaDB's error number for a transaction rolled back as a deadlock victim. */
+const ER_LOCK_DEADLOCK = 1213;
 
 interface TimelineEntry {
   at: number;
@@ -85,7 +87,16 @@ export function registerDemoCommand(program: Command): void {
         // still pause, so the recorded state is also the state just before it (--before-gtid of the
         // DROP restores the same); the others come while the writers write again.
         const attack = async (sql: string, what: string) => {
-          await src.query(sql);
+          // The writers hold row locks too: a statement InnoDB picks as a deadlock victim was rolled
+          // back whole, and the operator runs it again.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await src.query(sql);
+              break;
+            } catch (err) {
+              if ((err as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= 5) throw err;
+            }
+          }
           const [g] = await src.query('SELECT @@last_gtid AS g');
           const gtid = String((g as { g: string }[])[0]!.g);
           mark(`attack: ${what}`, gtid);

@@ -46,6 +46,12 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
   const topics = logTopics(opts.sourceId);
   const partitions = await changePartitionCount(kafka, topics.changes);
   const all = Array.from({ length: partitions }, (_, p) => p);
+  // Checkpoint manifests have their own topic: read them while the log is read.
+  const checkpointsRead = readCheckpoints(kafka, topics, opts.sourceId, UI_GROUP_PREFIX).catch((err: Error) => {
+    // A log without a checkpoints topic (or without the right to it) simply has no checkpoint markers.
+    logger().debug({ err: err.message }, 'no checkpoints read');
+    return [];
+  });
   const meta = new MetaState();
   const seq = new LogSequencer(new Map(all.map((p) => [p, 0n])), 0n);
   // Meta first: every transaction it lists has its changes below the ends the changes read reaches after it.
@@ -82,12 +88,7 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
   for (const g of meta.gaps) {
     builder.addGap(g.gap.afterTime, `gap after ${g.gap.afterGtidPos || formatPosition(g.after)}: ${g.gap.reason}`);
   }
-  const checkpoints = await readCheckpoints(kafka, topics, opts.sourceId, UI_GROUP_PREFIX).catch((err: Error) => {
-    // A log without a checkpoints topic (or without the right to it) simply has no checkpoint markers.
-    logger().debug({ err: err.message }, 'no checkpoints read');
-    return [];
-  });
-  for (const c of checkpoints) {
+  for (const c of await checkpointsRead) {
     const m = c.manifest;
     const tables = (m.tables ?? []).map((t) => formatQualifiedName(t.database, t.table));
     builder.addCheckpoint(m.commitTime, `checkpoint ${m.checkpointId} of ${tables.length} table(s) at ${m.gtidPos}`, tables, formatPosition(c.position));

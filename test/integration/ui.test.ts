@@ -142,6 +142,26 @@ describe('pitr ui in the browser', () => {
     expect(await del.getAttribute('data-tables')).toBe(`${drill.database}.customers`);
     expect(Number(await del.getAttribute('data-time'))).toBe(seconds.get(deleteGtid));
     expect(await drop.isVisible()).toBe(true);
+
+    // Zoom by dragging across the seconds around the attack: down to single seconds, markers still in place.
+    const view = async () => String(await page.locator('body').getAttribute('data-view')).split('-').map(Number) as [number, number];
+    for (let i = 0; i < 5; i++) {
+      const [lo, hi] = await view();
+      if (hi - lo <= 30) break;
+      const over = (await page.locator('#chart .u-over').boundingBox())!;
+      const at = (await drop.boundingBox())!;
+      await page.mouse.move(Math.max(over.x + 1, at.x - 40), over.y + over.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(Math.min(over.x + over.width - 1, at.x + 40), over.y + over.height / 2, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(async () => (await view()).join('-')).not.toBe(`${lo}-${hi}`);
+    }
+    const [lo, hi] = await view();
+    expect(hi - lo, `${lo}-${hi}`).toBeLessThanOrEqual(30);
+    expect(lo).toBeLessThanOrEqual(seconds.get(dropGtid)!);
+    expect(hi).toBeGreaterThan(seconds.get(dropGtid)!);
+    expect(await drop.isVisible()).toBe(true);
+    expect(await del.isVisible()).toBe(true);
     await drop.hover();
     await expect.poll(() => page.locator('#tooltip').textContent()).toContain(`GTID ${dropGtid}`);
     await page.screenshot({ path: path.join(OUT, 'timeline.png') });
@@ -180,4 +200,43 @@ describe('pitr ui in the browser', () => {
     await page.screenshot({ path: path.join(OUT, 'page.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 240_000);
+});
+
+describe('pitr ui when a server is out of reach', () => {
+  it('answers one sentence per request and keeps running', async () => {
+    // Nothing listens on port 1: the recovery server is "down" for this UI.
+    const started = await startUi(['--port', '0', '--target', 'mysql://root@127.0.0.1:1']);
+    try {
+      expect(started.url, started.out).toBeDefined();
+      const get = async (p: string) => {
+        const r = await fetch(new URL(p, started.url));
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      const st = await get('/api/status');
+      expect(st.status).toBe(200);
+      const table = (st.body.tables as { table: string }[])[0]!.table;
+      const asOf = (st.body.coverage as { to: string }[])[0]!.to;
+      const at = await get(`/api/table?${new URLSearchParams({ table, asOf })}`);
+      expect(at.status).toBe(503);
+      expect(at.body.error).toMatch(/^cannot connect to .*127\.0\.0\.1:1\b/i);
+      expect(String(at.body.error).split('\n')).toHaveLength(1);
+
+      const run = await fetch(new URL('/api/restore', started.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tables: [table], asOf, intoDatabase: 'ui_unreachable' }) });
+      const { id } = (await run.json()) as { id: string };
+      const events = await (await fetch(new URL(`/api/restore/${id}/events`, started.url))).text();
+      const last = JSON.parse(events.trim().split('\n\n').at(-1)!.replace(/^data: /, '')) as { type: string; message: string };
+      expect(last.type).toBe('error');
+      expect(last.message).toMatch(/127\.0\.0\.1:1\b/);
+
+      // A table the log never held (history reads the log only).
+      const bad = await get(`/api/history?${new URLSearchParams({ table: 'nosuchdb.nosuchtable', pk: '1' })}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/nosuchdb/);
+      // Still serving: the timeline and the page.
+      expect((await get('/api/timeline')).status).toBe(200);
+      expect((await fetch(started.url!)).status).toBe(200);
+    } finally {
+      started.child.kill('SIGTERM');
+    }
+  }, 120_000);
 });

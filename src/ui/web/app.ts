@@ -90,6 +90,7 @@ function placeMarkers(u: uPlot): void {
   const min = u.scales.x.min ?? -Infinity;
   const max = u.scales.x.max ?? Infinity;
   const step = current?.step ?? 1;
+  u.over.style.setProperty('--line', `${Math.max(0, u.over.clientHeight - 14)}px`);
   // Markers of one bucket share it: spread across it, and never closer than 7 px.
   const groups = new Map<number, { m: Marker; el: HTMLDivElement }[]>();
   for (const x of markerEls) {
@@ -132,7 +133,6 @@ function buildMarkers(u: uPlot, markers: Marker[]): void {
       tip.style.top = `${ev.clientY + 12}px`;
     });
     el.addEventListener('mouseleave', () => (tip.hidden = true));
-    el.addEventListener('mousedown', (ev) => ev.stopPropagation());
     el.addEventListener('click', (ev) => {
       ev.stopPropagation();
       selectMarker(m, el);
@@ -169,13 +169,14 @@ function renderTimeline(tl: TimelineAnswer): void {
   current = tl;
   const perWhat = tl.step === 1 ? 'second' : tl.step === 60 ? 'minute' : `${tl.step} s`;
   $('#timeline-info').textContent = `${tl.transactionsTotal} transactions in the log; per ${perWhat}; ${tl.markers.length} markers in view; log read in ${tl.scanSeconds.toFixed(2)} s${tl.notes.length ? '; ' + tl.notes.join('; ') : ''}`;
-  const data: uPlot.AlignedData = [tl.t, tl.transactions, tl.changes];
+  // Stepped paths draw each bucket up to the next sample: one more sample closes the last bucket.
+  const end = tl.t.length ? tl.t[tl.t.length - 1]! + tl.step : tl.from;
+  const data: uPlot.AlignedData = [[...tl.t, end], [...tl.transactions, tl.transactions.at(-1) ?? 0], [...tl.changes, tl.changes.at(-1) ?? 0]];
   if (!plot) {
     const opts: uPlot.Options = {
       width: chartWidth(),
       height: 300,
-      // One bucket past the last: its markers sit inside the chart, in the middle of their bucket.
-      scales: { x: { time: true, range: (_u, min, max) => [min, max + (current?.step ?? 1)] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] }, changes: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
+            scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] }, changes: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
       series: [
         { label: 'time (UTC)', value: (_u, v) => (v == null ? '' : iso(v)) },
         { label: 'transactions', stroke: '#2563eb', fill: 'rgba(37,99,235,0.15)', width: 1, points: { show: false }, paths: stepped },
@@ -192,6 +193,7 @@ function renderTimeline(tl: TimelineAnswer): void {
         setScale: [
           (u, key) => {
             if (key !== 'x') return;
+            document.body.dataset.view = `${Math.floor(u.scales.x.min ?? 0)}-${Math.ceil(u.scales.x.max ?? 0)}`;
             placeMarkers(u);
             maybeRefine(u);
           },
@@ -257,6 +259,9 @@ function pickSecond(sec: number): void {
 let tableRows: TableRows[] = [];
 let rowsPlot: uPlot | undefined;
 
+/** "2026-12-03T13:28:27Z" as "2026-12-03 13:28:27". */
+const shortTime = (t: string): string => t.replace('T', ' ').replace(/Z$/, '');
+
 function databaseOf(name: string): string {
   if (name.startsWith('`')) return name.slice(1, name.indexOf('`', 1));
   return name.split('.')[0]!;
@@ -268,7 +273,7 @@ function fillTables(st: StatusReport): void {
   body.innerHTML = st.tables
     .map(
       (t) =>
-        `<tr data-table="${esc(t.table)}"><td>${esc(t.table)}</td><td>${t.windows.map((w) => `${esc(w.from)} → ${w.to ? `${esc(w.to)} (${esc(w.toEvent ?? '')})` : 'now'}`).join('<br>')}</td><td>${esc(rowsNow.get(t.table) ?? '')}</td></tr>`,
+        `<tr data-table="${esc(t.table)}"><td>${esc(t.table)}</td><td class="window">${t.windows.map((w) => `${esc(shortTime(w.from))} → ${w.to ? `${esc(shortTime(w.to))} (${esc(w.toEvent ?? '')})` : 'now'}`).join('<br>')}</td><td>${esc(rowsNow.get(t.table) ?? '')}</td></tr>`,
     )
     .join('');
   body.querySelectorAll('tr').forEach((tr) => tr.addEventListener('click', () => selectTable(tr.dataset.table!)));
