@@ -4,6 +4,7 @@
 // keeps running, and the restore run from the page equals the source's state before the attack. Also:
 // `pitr ui` refuses capture and custodian credentials.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { StackInfo } from '../../src/core/settings.js';
 import { REPO, connect, pitr, stack } from './helpers.js';
+import { loadDrillReference } from '../../src/demo/drill-reference.js';
 
 const OUT = path.join(REPO, 'test-output/ui');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -166,8 +168,30 @@ describe('pitr ui in the browser', () => {
     await expect.poll(() => page.locator('#tooltip').textContent()).toContain(`GTID ${dropGtid}`);
     await page.screenshot({ path: path.join(OUT, 'timeline.png') });
 
-    // "Just before" the DROP: the restore panel proposes --before-gtid of it.
+    // The dropped table as of the second before the DROP: the source's recorded state (the writers
+    // paused from the recording to the DROP), materialized as `query --as-of` does.
+    const reference = loadDrillReference()!;
+    expect(reference.beforeGtid).toBe(dropGtid);
     await drop.click();
+    await page.click('#marker-detail button[data-action="view-before"]');
+    await expect.poll(() => page.locator('#moment-result').textContent(), { timeout: 60_000 }).toContain(`${reference.tables.payments!.rows} rows, page 1`);
+    expect(await page.locator('#moment-result tbody tr').count()).toBe(Math.min(50, reference.tables.payments!.rows));
+    // Customer 1 fell to the mass DELETE: its history ends with that transaction; the diff across the
+    // attack counts the rows it deleted.
+    await page.selectOption('#moment-table', `${drill.database}.customers`);
+    await page.fill('#history-pk', '1');
+    await page.click('#history-form button');
+    await expect.poll(() => page.locator('#history-result tr').last().textContent(), { timeout: 60_000 }).toMatch(new RegExp(`${deleteGtid}delete`));
+    await page.fill('#diff-from', new Date((seconds.get(dropGtid)! - 1) * 1000).toISOString());
+    await page.fill('#diff-to', new Date(seconds.get(deleteGtid)! * 1000).toISOString());
+    await page.click('#diff-form button');
+    await expect.poll(() => page.locator('#diff-result p').textContent(), { timeout: 60_000 }).toMatch(/"deleted":(\d+)/);
+    const deleted = Number(/"deleted":(\d+)/.exec((await page.locator('#diff-result p').textContent())!)![1]);
+    // 200 of the 300 customers (id % 3 <> 0), and any the writers deleted in the same seconds.
+    expect(deleted).toBeGreaterThanOrEqual(200);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+
+    // "Just before" the DROP: the restore panel proposes --before-gtid of it.
     await page.click('#marker-detail button[data-action="before"]');
     await expect.poll(() => page.locator('#restore-command').textContent()).toBe(`pitr restore --table ${drill.database}.payments --before-gtid ${dropGtid}`);
     await page.check('#restore-form input[name="what"][value="database"]');
@@ -237,6 +261,44 @@ describe('pitr ui when a server is out of reach', () => {
       expect((await fetch(started.url!)).status).toBe(200);
     } finally {
       started.child.kill('SIGTERM');
+    }
+  }, 120_000);
+});
+
+describe('pitr ui access', () => {
+  const request = (url: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; cookie?: string }>((resolve, reject) => {
+      const req = httpRequest(url, { headers }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0] });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('on loopback answers only to loopback names; bound elsewhere, only with the printed token', async () => {
+    const local = await startUi(['--port', '0']);
+    try {
+      expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect((await request(`${local.url}`)).status).toBe(200);
+      expect((await request(`${local.url}`, { host: 'evil.example' })).status).toBe(403);
+    } finally {
+      local.child.kill('SIGTERM');
+    }
+    const wide = await startUi(['--port', '0', '--bind', '0.0.0.0']);
+    try {
+      const m = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]+)$/.exec(wide.url ?? '');
+      expect(m, wide.out).not.toBeNull();
+      const base = `http://127.0.0.1:${m![1]}/`;
+      expect((await request(base)).status).toBe(401);
+      expect((await request(`${base}?token=wrong`)).status).toBe(401);
+      const ok = await request(`${base}?token=${m![2]}`);
+      expect(ok.status).toBe(200);
+      expect(ok.cookie).toMatch(/^pitr_ui_token=.*HttpOnly/);
+      expect((await request(`${base}api/timeline`, { authorization: `Bearer ${m![2]}` })).status).toBe(200);
+      expect((await request(`${base}api/timeline`, { cookie: ok.cookie!.split(';')[0]! })).status).toBe(200);
+    } finally {
+      wide.child.kill('SIGTERM');
     }
   }, 120_000);
 });
