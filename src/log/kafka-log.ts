@@ -880,3 +880,19 @@ export async function principalReach(kafka: Kafka, readerGroup: string): Promise
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** The end offset (high watermark) of every partition of a topic, as it stands now. */
+export async function topicHighWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
+  });
+  try {
+    const ends = await partitionEnds(admin, topic).catch((err) => {
+      throw kafkaError(err, `could not read the offsets of topic ${topic}`);
+    });
+    return new Map([...ends].map(([p, e]) => [p, e.high]));
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,11 +1,10 @@
 // Reads a whole log once for the UI's timeline (as the reader principal): the meta topic, every changes
 // partition (snapshot rows skipped unread), the checkpoint manifests, and guard's incident ledger on the
 // recovery server; puts them in commit order with guard's sequencer and builds the Timeline.
-import { kafkaClient, readPartitions } from '../log/kafka-log.js';
+import { kafkaClient, readPartitions, topicHighWatermarks } from '../log/kafka-log.js';
 import { decodeRecord } from '../log/record-codec.js';
 import { MetaState } from '../log/meta-state.js';
 import { logTopics } from '../log/topics.js';
-import { changePartitionCount } from '../log/table-history-reader.js';
 import { readCheckpoints } from '../checkpoint/checkpoint-store.js';
 import { LogSequencer } from '../guard/log-sequencer.js';
 import { recordBodyField, SNAPSHOT_ROWS_FIELD } from '../guard/record-peek.js';
@@ -44,8 +43,6 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
   const started = Date.now();
   const kafka = kafkaClient(opts.kafka, 'reader', { clientId: `pitr-ui-${opts.sourceId}` });
   const topics = logTopics(opts.sourceId);
-  const partitions = await changePartitionCount(kafka, topics.changes);
-  const all = Array.from({ length: partitions }, (_, p) => p);
   // Checkpoint manifests have their own topic: read them while the log is read.
   const checkpointsRead = readCheckpoints(kafka, topics, opts.sourceId, UI_GROUP_PREFIX).catch((err: Error) => {
     // A log without a checkpoints topic (or without the right to it) simply has no checkpoint markers.
@@ -53,8 +50,10 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
     return [];
   });
   const meta = new MetaState();
-  const seq = new LogSequencer(new Map(all.map((p) => [p, 0n])), 0n);
-  // Meta first: every transaction it lists has its changes below the ends the changes read reaches after it.
+  const builder = new TimelineBuilder(opts.policy);
+  // Every changes partition starts at offset 0 (the log keeps its whole history).
+  const partitions = [...(await topicHighWatermarks(kafka, topics.changes)).keys()];
+  const sequencer = new LogSequencer(new Map(partitions.map((p) => [p, 0n])), 0n);
   await readPartitions(kafka, topics.meta, {
     partitions: [0],
     groupPrefix: UI_GROUP_PREFIX,
@@ -62,28 +61,36 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
       for (const m of msgs) {
         const rec = decodeRecord(m.value, `${topics.meta}/0@${m.offset}`, opts.sourceId);
         meta.add(rec);
-        seq.addMeta(m.offset, rec);
+        sequencer.addMeta(m.offset, rec);
       }
     },
   });
+  // Measured after the meta topic was read: every transaction it lists has its changes below these
+  // ends, so the sequencer releases transactions while the changes are read (memory stays bounded).
+  const ends = await topicHighWatermarks(kafka, topics.changes);
+  sequencer.setEnds(ends);
+  const release = () => {
+    for (const item of sequencer.drain()) builder.add(item);
+  };
   await readPartitions(kafka, topics.changes, {
-    partitions: all,
+    partitions,
     groupPrefix: UI_GROUP_PREFIX,
     onMessages: (p, msgs) => {
       for (const m of msgs) {
         if (recordBodyField(m.value) === SNAPSHOT_ROWS_FIELD) {
-          seq.skipChange(p, m.offset);
+          sequencer.skipChange(p, m.offset);
           continue;
         }
         const rec = decodeRecord(m.value, `${topics.changes}/${p}@${m.offset}`, opts.sourceId);
-        if (rec.change) seq.addChange(p, m.offset, rec.change);
-        else seq.skipChange(p, m.offset);
+        if (rec.change) sequencer.addChange(p, m.offset, rec.change);
+        else sequencer.skipChange(p, m.offset);
       }
+      release();
     },
   });
-  seq.setEnds(new Map(all.map((p) => [p, seq.reachedOf(p)])));
-  const builder = new TimelineBuilder(opts.policy);
-  for (const item of seq.drain()) builder.add(item);
+  // Read to the end (control records after the last change included).
+  for (const [p, end] of ends) sequencer.reachedTo(p, end);
+  release();
 
   for (const g of meta.gaps) {
     builder.addGap(g.gap.afterTime, `gap after ${g.gap.afterGtidPos || formatPosition(g.after)}: ${g.gap.reason}`);
