@@ -201,6 +201,8 @@ export class UiBackend {
           kafka: this.opts.kafka,
           sourceId: this.opts.sourceId,
           target,
+          // As the command does: a target that is the source is refused (so is the log's recorded source).
+          source: this.opts.source ? await this.opts.source().catch(() => undefined) : undefined,
           ...(req.tables ? { tables: req.tables } : { database: req.database! }),
           cut: req.cut,
           intoDatabase: req.intoDatabase,
