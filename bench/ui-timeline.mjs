@@ -86,7 +86,7 @@ try {
     const points = await page.evaluate(() => fetch('/api/timeline').then((x) => x.json()).then((j) => j.t.length));
     results.push({ ...m, points });
     console.log(`run ${r + 1}: timeline drawn ${m.sinceNavigation.toFixed(0)} ms after navigation (${m.scriptToDrawn} ms from the script's start: fetch, JSON, uPlot, markers); ${points} points, ${m.buckets} markers`);
-    if (r === 0) await page.screenshot({ path: path.join(L.REPO, 'test-output/ui/bench-50k.png') }).catch(() => undefined);
+    if (r === 0) await page.screenshot({ path: path.join(L.REPO, 'test-output/ui/bench-timeline.png') }).catch(() => undefined);
     await page.close();
   }
 } finally {
