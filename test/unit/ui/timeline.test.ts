@@ -84,6 +84,24 @@ describe('timeline', () => {
     expect(b.build().markers).toEqual([]);
   });
 
+  it("places guard's incidents at their transaction's second, gaps and checkpoints where the log says", () => {
+    const b = new TimelineBuilder(new ThresholdPolicy());
+    b.add(txn(5, [{ deletes: 3 }]));
+    const gtid = `0-1-${seq}`;
+    b.addIncident(gtid, 'guard: DELETE on shop.t', 'shop.t', T0 + 99);
+    b.addIncident('0-1-999999', 'guard: DROP TABLE on shop.u', 'shop.u', T0 + 99);
+    b.addGap(T0 + 7, 'gap after 0-1-5: binlog purged');
+    b.addCheckpoint(T0 + 6, 'checkpoint c1', ['shop.t'], 'mariadb-bin.000001:400');
+    const m = b.build().markers.map((x) => [x.kind, x.time - T0, x.gtid ?? null]);
+    // An incident whose transaction the log no longer shows is placed when guard reported it.
+    expect(m).toEqual([
+      ['incident', 5, gtid],
+      ['checkpoint', 6, null],
+      ['gap', 7, null],
+      ['incident', 99, '0-1-999999'],
+    ]);
+  });
+
   it('buckets per second up to a day, per minute beyond', () => {
     expect(defaultStep(0, 86_399)).toBe(1);
     expect(defaultStep(0, 86_400)).toBe(60);
