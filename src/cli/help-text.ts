@@ -96,6 +96,7 @@ Examples:
 const PROGRAM_HELP = `
 Getting started (local stack, no setup):
   npx pitr demo                                 the whole job: capture, attack, restore, compare
+  npx pitr demo --keep && pitr ui               the same, then the log in the browser (http://127.0.0.1:8765/)
   pitr stack up && pitr capture --until-caught-up
   pitr restore --database shop --as-of 2026-05-12T09:59:59Z --into-database shop_restored
 
