@@ -854,8 +854,8 @@ export interface PrincipalReach {
  * Asks the brokers, with two harmless requests that change nothing, what the client's principal may
  * do: list ACLs (custodian only) and describe a group named with the readers' prefix.
  */
-export async function principalReach(kafka: Kafka, readerGroup: string): Promise<PrincipalReach> {
-  const admin = kafka.admin();
+export async function principalReach(client: LogClient, readerGroup: string): Promise<PrincipalReach> {
+  const admin = driver(client).admin();
   await admin.connect().catch((err) => {
     throw kafkaError(err, 'could not connect to Kafka');
   });
@@ -881,18 +881,3 @@ export async function principalReach(kafka: Kafka, readerGroup: string): Promise
   }
 }
 
-/** The end offset (high watermark) of every partition of a topic, as it stands now. */
-export async function topicHighWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect().catch((err) => {
-    throw kafkaError(err, 'could not connect to Kafka');
-  });
-  try {
-    const ends = await partitionEnds(admin, topic).catch((err) => {
-      throw kafkaError(err, `could not read the offsets of topic ${topic}`);
-    });
-    return new Map([...ends].map(([p, e]) => [p, e.high]));
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}

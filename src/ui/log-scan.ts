@@ -1,13 +1,12 @@
 // Reads a whole log once for the UI's timeline (as the reader principal): the meta topic, every changes
 // partition (snapshot rows skipped unread), the checkpoint manifests, and guard's incident ledger on the
 // recovery server; puts them in commit order with guard's sequencer and builds the Timeline.
-import { kafkaClient, readPartitions, topicHighWatermarks } from '../log/kafka-log.js';
-import { decodeRecord } from '../log/record-codec.js';
+import { kafkaClient, kafkaError, readPartitions, topicLayout, withAdmin } from '../log/kafka-log.js';
+import { decodeRecord, RecordField, recordBodyField } from '../log/record-codec.js';
 import { MetaState } from '../log/meta-state.js';
 import { logTopics } from '../log/topics.js';
 import { readCheckpoints } from '../checkpoint/checkpoint-store.js';
 import { LogSequencer } from '../guard/log-sequencer.js';
-import { recordBodyField, SNAPSHOT_ROWS_FIELD } from '../guard/record-peek.js';
 import { LEDGER_TABLE } from '../guard/guard.js';
 import type { ThresholdPolicy } from '../guard/thresholds.js';
 import { connectMysql, qualified } from '../core/mysql-conn.js';
@@ -52,7 +51,8 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
   const meta = new MetaState();
   const builder = new TimelineBuilder(opts.policy);
   // Every changes partition starts at offset 0 (the log keeps its whole history).
-  const partitions = [...(await topicHighWatermarks(kafka, topics.changes)).keys()];
+  const { partitions: count } = await topicLayout(kafka, topics.changes);
+  const partitions = Array.from({ length: count }, (_, p) => p);
   const sequencer = new LogSequencer(new Map(partitions.map((p) => [p, 0n])), 0n);
   await readPartitions(kafka, topics.meta, {
     partitions: [0],
@@ -67,7 +67,12 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
   });
   // Measured after the meta topic was read: every transaction it lists has its changes below these
   // ends, so the sequencer releases transactions while the changes are read (memory stays bounded).
-  const ends = await topicHighWatermarks(kafka, topics.changes);
+  const ends = await withAdmin(kafka, async (a) => {
+    const e = await a.ends(topics.changes).catch((err) => {
+      throw kafkaError(err, `could not read the offsets of topic ${topics.changes}`);
+    });
+    return new Map([...e].map(([p, x]) => [p, x.high]));
+  });
   sequencer.setEnds(ends);
   const release = () => {
     for (const item of sequencer.drain()) builder.add(item);
@@ -77,7 +82,7 @@ export async function scanLog(opts: ScanOptions): Promise<LogScan> {
     groupPrefix: UI_GROUP_PREFIX,
     onMessages: (p, msgs) => {
       for (const m of msgs) {
-        if (recordBodyField(m.value) === SNAPSHOT_ROWS_FIELD) {
+        if (recordBodyField(m.value) === RecordField.SnapshotRows) {
           sequencer.skipChange(p, m.offset);
           continue;
         }

@@ -2,8 +2,7 @@
 // RestoreOptions fields, and written out as the exact `pitr restore ...` command that does the same. Pure.
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
-import { parseTableName, type CutSpec } from '../replay/cut-planner.js';
-import { cutSpecFromFlags } from '../cli/restore-command.js';
+import { cutSpecFromFlags, parseTableName, type CutSpec } from '../replay/cut-planner.js';
 
 /** The JSON body of POST /api/restore and /api/restore/command (docs/ui.md). */
 export interface RestoreRequest {
