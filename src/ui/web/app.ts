@@ -479,6 +479,14 @@ async function runRestore(): Promise<void> {
   state.textContent = `running: ${job.command}`;
   const es = new EventSource(`/api/restore/${job.id}/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
   await new Promise<void>((resolve) => {
+    // The stream ends only after the last event: an error before it means the server went away.
+    es.onerror = () => {
+      es.close();
+      state.textContent = 'lost the restore\'s progress';
+      state.dataset.state = 'failed';
+      showError('lost the connection to the pitr ui server during the restore (is `pitr ui` still running?).');
+      resolve();
+    };
     es.onmessage = (msg) => {
       const e = JSON.parse(msg.data as string) as RestoreEvent;
       if (e.type === 'progress') {
