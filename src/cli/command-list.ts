@@ -109,6 +109,13 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./status-command.js')).registerStatusCommand,
   },
   {
+    name: 'ui',
+    summary: 'local web application over the log (reader only): timeline with destructive changes marked, tables at a moment, diffs, row history, restore with live progress',
+    args: [],
+    options: true,
+    load: async () => (await import('./ui-command.js')).registerUiCommand,
+  },
+  {
     name: 'config',
     summary: 'inspect the configuration: pitr config check',
     args: [],

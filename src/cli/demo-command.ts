@@ -20,9 +20,12 @@ import { PitrError, redact } from '../core/errors.js';
 import { sleep } from '../stack/process-control.js';
 import { createShop, SHOP_TABLES, ShopLoad } from '../demo/shop-load.js';
 import { compareChecksums, tableChecksums } from '../demo/table-checksums.js';
+import { drillReferenceFile, saveDrillReference } from '../demo/drill-reference.js';
 
 const WRITERS = 3;
 const LOAD_SECONDS = 6;
+/** MariaDB's error number for a transaction rolled back as a deadlock victim. */
+const ER_LOCK_DEADLOCK = 1213;
 
 interface TimelineEntry {
   at: number;
@@ -35,7 +38,8 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description(commandSummary('demo'))
     .option('--json', 'print the timeline and the comparison as JSON (progress goes to stderr)')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--keep', "keep the drill's log and the stack for `pitr ui`, with the source's state before the attack recorded for the UI's comparison")
+    .action(async (opts: { json?: boolean; keep?: boolean }) => {
       const started = Date.now();
       const timeline: TimelineEntry[] = [];
       const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
@@ -78,18 +82,32 @@ export function registerDemoCommand(program: Command): void {
         await sleep(1000 - (Date.now() % 1000) + 20);
         const cutSec = Math.floor(Date.now() / 1000) - 1;
         const before = await tableChecksums(src, db, SHOP_TABLES);
-        load.resume();
-        mark(`cut second ${formatEpoch(cutSec)}: source state recorded (${load.transactions} writer transactions so far); writers go on`);
-        await sleep(300);
+        mark(`cut second ${formatEpoch(cutSec)}: source state recorded (${load.transactions} writer transactions so far)`);
 
-        // The rogue operator, in the second after the cut, while the writers keep writing.
+        // The rogue operator, in the second after the cut. The first attack comes while the writers
+        // still pause, so the recorded state is also the state just before it (--before-gtid of the
+        // DROP restores the same); the others come while the writers write again.
         const attack = async (sql: string, what: string) => {
-          await src.query(sql);
+          // The writers hold row locks too: a statement InnoDB picks as a deadlock victim was rolled
+          // back whole, and the operator runs it again.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await src.query(sql);
+              break;
+            } catch (err) {
+              if ((err as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= 5) throw err;
+            }
+          }
           const g = await firstRow<{ g: string }>(src, 'SELECT @@last_gtid AS g');
-          mark(`attack: ${what}`, String(g!.g));
+          const gtid = String(g!.g);
+          mark(`attack: ${what}`, gtid);
+          return gtid;
         };
         const attackStart = Math.floor(Date.now() / 1000);
-        await attack(`DROP TABLE ${d}.payments`, 'DROP TABLE payments');
+        const firstAttack = await attack(`DROP TABLE ${d}.payments`, 'DROP TABLE payments');
+        load.resume();
+        mark('writers go on');
+        await sleep(300);
         await attack(`DELETE FROM ${d}.customers WHERE id % 3 <> 0`, 'DELETE FROM customers WHERE id % 3 <> 0');
         await attack(`UPDATE ${d}.products SET price = 0.01, stock = 0`, 'UPDATE products SET price = 0.01, stock = 0');
         await load.stop();
@@ -125,6 +143,10 @@ export function registerDemoCommand(program: Command): void {
         mark(`restored ${res.tables.length} tables, ${res.tables.reduce((n, t) => n + t.rows, 0)} rows ${res.cutLabel} into the recovery server in ${res.seconds.toFixed(2)} s`);
 
         const rows = compareChecksums(SHOP_TABLES, before, await tableChecksums(dst, db, SHOP_TABLES));
+        if (opts.keep) {
+          saveDrillReference({ database: db, cutSecond: cutSec, beforeGtid: firstAttack, tables: before });
+          mark(`kept: the stack, the log and the source's state before the attack (${drillReferenceFile()}); open them with \`pitr ui\``);
+        }
         const equal = rows.every((r) => r.equal);
         const total = (Date.now() - started) / 1000;
         if (opts.json) {
@@ -150,6 +172,7 @@ export function registerDemoCommand(program: Command): void {
           say('');
           say(`The same restore by hand:  pitr restore --database ${db} --as-of ${formatEpoch(cutSec)} --replace`);
           say(`Or up to the first attack transaction:  pitr restore --database ${db} --before-gtid ${timeline.find((e) => e.gtid)?.gtid} --into-database ${db}_b`);
+          if (opts.keep) say('See it in the browser:  pitr ui   (then open http://127.0.0.1:8765/)');
           say(`drill ${equal && v.ok ? 'passed' : 'FAILED'} in ${total.toFixed(1)} s.`);
         }
         if (!v.ok) throw new PitrError('pitr verify found problems in the log.');

@@ -83,8 +83,9 @@ Examples:
 Runs in about a minute on a laptop, without prompts; exit 1 if any table differs from its state
 before the attack. It starts the local stack (\`pitr stack up\`) and leaves it running.
 
-Example:
-  npx pitr demo`,
+Examples:
+  npx pitr demo
+  npx pitr demo --keep && pitr ui    then open http://127.0.0.1:8765/ to see the attack on the timeline`,
   status: '',
   config: `
 Examples:
@@ -95,6 +96,7 @@ Examples:
 const PROGRAM_HELP = `
 Getting started (local stack, no setup):
   npx pitr demo                                 the whole job: capture, attack, restore, compare
+  npx pitr demo --keep && pitr ui               the same, then the log in the browser (http://127.0.0.1:8765/)
   pitr stack up && pitr capture --until-caught-up
   pitr restore --database shop --as-of 2026-05-12T09:59:59Z --into-database shop_restored
 

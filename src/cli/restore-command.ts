@@ -5,9 +5,7 @@ import type { Command } from 'commander';
 import { parseByteSize, runRestore } from '../replay/restore.js';
 import { startProgress } from './progress.js';
 import { restoreMetrics } from '../metrics/metrics.js';
-import { parseTableName, type CutSpec } from '../replay/cut-planner.js';
-import { parseCutTime } from '../core/cut-time.js';
-import { parseGtid } from '../core/gtid.js';
+import { cutSpecFromFlags, parseTableName } from '../replay/cut-planner.js';
 import { resolveConnections, type ConnectionFlags } from '../config/resolve-connections.js';
 import { UsageError } from '../core/errors.js';
 import { parseDatabaseName } from '../core/table-name.js';
@@ -60,23 +58,6 @@ function onInterrupt(beforeExit: () => void): { pending: () => Promise<void> | u
       process.off('SIGTERM', handler);
     },
   };
-}
-
-export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
-  const flags: [string, string | undefined][] = [
-    ['--as-of', f.asOf],
-    ['--stop-datetime', f.stopDatetime],
-    ['--before-gtid', f.beforeGtid],
-    ['--through-gtid', f.throughGtid],
-  ];
-  const given = flags.filter(([, v]) => v !== undefined).map(([name]) => name);
-  // Two cuts (even an alias and its flag) would let one win silently.
-  if (given.length > 1) throw new UsageError(`give one cut, not ${given.length}: ${given.join(' and ')} are both set.`);
-  if (given.length !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
-  const asOf = f.asOf ?? f.stopDatetime;
-  if (asOf !== undefined) return { asOf: parseCutTime(asOf) };
-  if (f.beforeGtid !== undefined) return { beforeGtid: parseGtid(f.beforeGtid) };
-  return { throughGtid: parseGtid(f.throughGtid!) };
 }
 
 export function registerRestoreCommand(program: Command): void {

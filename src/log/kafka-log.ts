@@ -918,3 +918,43 @@ export function kafkaError(err: unknown, what: string): PitrError {
   }
   return new PitrError(`${prefix}${msg}`, { retriable: Boolean(e?.retriable), cause: err });
 }
+
+/** What a principal may do beyond reading, as the brokers answer (see principalReach). */
+export interface PrincipalReach {
+  /** The broker let it list ACLs: a cluster-wide right only the custodian (a super user) holds. */
+  clusterAdmin: boolean;
+  /** It may describe a consumer group of the readers' prefix: capture and the checkpointer may not. */
+  readerGroups: boolean;
+}
+
+/**
+ * Asks the brokers, with two harmless requests that change nothing, what the client's principal may
+ * do: list ACLs (custodian only) and describe a group named with the readers' prefix.
+ */
+export async function principalReach(client: LogClient, readerGroup: string): Promise<PrincipalReach> {
+  const admin = driver(client).admin();
+  await admin.connect().catch((err) => {
+    throw kafkaError(err, 'could not connect to Kafka');
+  });
+  try {
+    const clusterAdmin = await admin
+      .describeAcls({
+        resourceType: kafkajs.AclResourceTypes.ANY,
+        resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
+        operation: kafkajs.AclOperationTypes.ANY,
+        permissionType: kafkajs.AclPermissionTypes.ANY,
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+    const readerGroups = await admin.describeGroups([readerGroup]).then(
+      (r) => r.groups.every((g) => !(g as { errorCode?: number }).errorCode),
+      () => false,
+    );
+    return { clusterAdmin, readerGroups };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+

@@ -1,9 +1,9 @@
 // Turns --as-of / --before-gtid / --through-gtid into one cut position on the log's commit order,
 // and refuses cuts outside the log's coverage, naming the covered window. Pure.
-import { CoverageError } from '../core/errors.js';
-import { formatEpoch } from '../core/cut-time.js';
+import { CoverageError, UsageError } from '../core/errors.js';
+import { formatEpoch, parseCutTime } from '../core/cut-time.js';
 import { comparePositions, type Cut } from '../core/position.js';
-import { formatGtid, parseGtidPos, type Gtid } from '../core/gtid.js';
+import { formatGtid, parseGtid, parseGtidPos, type Gtid } from '../core/gtid.js';
 import type { MetaState, SnapshotInfo } from '../log/meta-state.js';
 import { parseQualifiedName } from '../core/table-name.js';
 
@@ -89,4 +89,22 @@ function firstTxnAfter(meta: MetaState, s: SnapshotInfo): number {
 /** db.t with MySQL quoting (`d.ot`.t3, db.`we``ird`): see core/table-name.ts. */
 export function parseTableName(text: string): { database: string; table: string } {
   return parseQualifiedName(text);
+}
+
+/** The one cut restore's flags (or the UI's restore panel) name: --as-of (--stop-datetime), --before-gtid or --through-gtid. */
+export function cutSpecFromFlags(f: { asOf?: string; stopDatetime?: string; beforeGtid?: string; throughGtid?: string }): CutSpec {
+  const flags: [string, string | undefined][] = [
+    ['--as-of', f.asOf],
+    ['--stop-datetime', f.stopDatetime],
+    ['--before-gtid', f.beforeGtid],
+    ['--through-gtid', f.throughGtid],
+  ];
+  const given = flags.filter(([, v]) => v !== undefined).map(([name]) => name);
+  // Two cuts (even an alias and its flag) would let one win silently.
+  if (given.length > 1) throw new UsageError(`give one cut, not ${given.length}: ${given.join(' and ')} are both set.`);
+  if (given.length !== 1) throw new UsageError('give exactly one cut: --as-of T, --before-gtid G or --through-gtid G.');
+  const asOf = f.asOf ?? f.stopDatetime;
+  if (asOf !== undefined) return { asOf: parseCutTime(asOf) };
+  if (f.beforeGtid !== undefined) return { beforeGtid: parseGtid(f.beforeGtid) };
+  return { throughGtid: parseGtid(f.throughGtid!) };
 }
