@@ -68,22 +68,28 @@ export async function checkStoredCheckpoint(
   return (await Promise.all([...bindingChecks, ...tableChecks])).flat();
 }
 
-/** Re-derives every checkpoint of the log in order; a table whose base failed cannot be proven either. */
-export async function verifyCheckpoints(kafka: LogClient, sourceId: string, groupPrefix = 'pitr-verify'): Promise<CheckpointCheck[]> {
+/**
+ * Re-derives every checkpoint of the log in order; a table whose base failed cannot be proven either.
+ * `after` (`verify --since`): checkpoints whose manifest is at or before this offset were proven by an earlier
+ * run and serve as bases only.
+ */
+export async function verifyCheckpoints(kafka: LogClient, sourceId: string, groupPrefix = 'pitr-verify', after?: bigint): Promise<CheckpointCheck[]> {
   const topics = logTopics(sourceId);
   const log = logger().child({ component: 'verify' });
-  const stored = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
+  const all = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
+  const stored = after === undefined ? all : all.filter((c) => c.offset > after);
   if (!stored.length) return [];
   const { meta } = await readIndexedMeta(kafka, topics, sourceId, groupPrefix);
   const partitionCount = await countPartitions(kafka, topics.changes);
   const proven = new Map<string, Map<string, CheckpointTableMsg>>();
+  for (const c of all) if (!stored.includes(c)) proven.set(c.manifest.checkpointId, new Map(c.manifest.tables.map((t) => [tableId(t.database, t.table), t])));
   const out: CheckpointCheck[] = [];
-  for (const [i, c] of stored.entries()) {
+  for (const c of stored) {
     const m = c.manifest;
     const check: CheckpointCheck = { checkpointId: m.checkpointId, offset: c.offset, verifiedTables: [], findings: await checkStoredCheckpoint(kafka, topics, sourceId, groupPrefix, c) };
     const at = (message: string, table?: string) => checkpointFinding(topics, c, message, undefined, table);
     if (m.hasDirectory) {
-      const wrong = directoryMismatch(carriedDirectory(m), directoryOf(stored.slice(0, i)));
+      const wrong = directoryMismatch(carriedDirectory(m), directoryOf(all.slice(0, all.indexOf(c))));
       if (wrong) check.findings.push(at(`its directory of earlier checkpoints is wrong: ${wrong}`));
     }
     const bases: TableBase[] = [];

@@ -130,7 +130,7 @@ export function registerDemoCommand(program: Command): void {
         capture = undefined;
         mark(`capture stopped: ${cap.transactions} transactions, ${cap.rowChanges} row changes, ${cap.snapshotRows} snapshot rows written by this run`);
 
-        const v = await verifyLog({ kafka: kafkaClient(info.kafka, 'reader', { clientId: 'pitr-demo-verify' }), sourceId: LOCAL_SOURCE_ID });
+        const v = await verifyLog({ kafka: info.kafka, sourceId: LOCAL_SOURCE_ID });
         try {
           saveLastVerify(v.sourceId, { ok: v.ok, at: Math.floor(Date.now() / 1000), records: v.records, findings: v.findings.length, anchor: v.anchor });
         } catch {

@@ -1,6 +1,6 @@
 // Per-partition hash chain of the log (pure): the link every record carries in its Kafka headers, the
 // verification of a partition's records in offset order, and the anchor digest of the chain heads.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
 
 /** Kafka header with the record's position in its partition's chain: decimal, 0 for the partition's first record. */
@@ -32,21 +32,42 @@ function u32(n: number): Buffer {
  * another partition or another source's log and still verify.
  */
 export function chainHash(prev: Buffer, seq: bigint, topic: string, partition: number, key: string, value: Buffer): Buffer {
-  const s = Buffer.alloc(8);
-  s.writeBigUInt64BE(seq);
+  return chainHasher(topic, partition)(prev, seq, key, value);
+}
+
+/**
+ * chainHash for one partition, its topic-and-partition part encoded once: verify hashes every record of a
+ * partition, and the per-record buffers were a fair share of its time.
+ */
+/** Largest record hashed through the reused buffer (bytes). */
+const SCRATCH_MAX = 256 * 1024;
+
+export function chainHasher(topic: string, partition: number): (prev: Buffer, seq: bigint, key: string, value: Buffer) => Buffer {
   const t = Buffer.from(topic, 'utf8');
-  const k = Buffer.from(key, 'utf8');
-  return createHash('sha256')
-    .update(prev)
-    .update(s)
-    .update(u32(t.length))
-    .update(t)
-    .update(u32(partition))
-    .update(u32(k.length))
-    .update(k)
-    .update(u32(value.length))
-    .update(value)
-    .digest();
+  const where = Buffer.concat([u32(t.length), t, u32(partition)]);
+  // One input buffer, reused and grown as needed, hashed in one call: a Hash object per record cost
+  // more than the hashing itself.
+  // Large records (their hashing dwarfs the object) stream through a Hash, so the scratch stays small.
+  let scratch = Buffer.alloc(4096);
+  const s8 = Buffer.alloc(8);
+  return (prev, seq, key, value) => {
+    const keyBytes = Buffer.byteLength(key, 'utf8');
+    const size = 32 + 8 + where.length + 4 + keyBytes + 4 + value.length;
+    if (size > SCRATCH_MAX) {
+      s8.writeBigUInt64BE(seq);
+      const k = Buffer.from(key, 'utf8');
+      return createHash('sha256').update(prev).update(s8).update(where).update(u32(k.length)).update(k).update(u32(value.length)).update(value).digest();
+    }
+    if (size > scratch.length) scratch = Buffer.alloc(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2)));
+    prev.copy(scratch, 0);
+    scratch.writeBigUInt64BE(seq, 32);
+    let at = 40 + where.copy(scratch, 40);
+    at = scratch.writeUInt32BE(keyBytes, at);
+    at += scratch.write(key, at, 'utf8');
+    at = scratch.writeUInt32BE(value.length, at);
+    at += value.copy(scratch, at);
+    return hash('sha256', scratch.subarray(0, at), 'buffer');
+  };
 }
 
 /** The link that follows `head` (undefined = empty partition) for a record with this content. */
@@ -96,6 +117,7 @@ export interface ChainRecord {
 
 /** How many recent links a verifier remembers to check records that turn up late (reordered) or twice. */
 const RECENT_LINKS = 10_000;
+const RING = BigInt(RECENT_LINKS);
 
 interface PendingMismatch {
   offset: bigint;
@@ -117,13 +139,22 @@ export class PartitionChainVerifier {
   readonly findings: Finding[] = [];
   /** Last link of the chain as verified so far. */
   head: ChainHead | undefined;
+  /** Kafka offset of the head's record (what an anchor points `verify --since` at). */
+  headOffset: bigint | undefined;
   /** Records seen. */
   records = 0;
   private firstSeen = false;
   private pending: PendingMismatch | undefined;
   /** Sequence ranges skipped so far: [from, to] inclusive, with the offset where the gap showed. */
   private gaps: Array<{ from: bigint; to: bigint; offset: bigint }> = [];
-  private recent = new Map<bigint, { hash: Buffer; offset: bigint }>();
+  /**
+   * The last RECENT_LINKS links by seq, a ring (slot seq mod RECENT_LINKS) of copies: a hash read from Kafka is a
+   * slice of its whole fetch response, and keeping slices would keep thousands of responses alive.
+   */
+  private readonly recentSeq = new BigInt64Array(RECENT_LINKS).fill(-1n);
+  private readonly recentOffset = new BigInt64Array(RECENT_LINKS);
+  private readonly recentHash = Buffer.alloc(RECENT_LINKS * 32);
+  private readonly hash: (prev: Buffer, seq: bigint, key: string, value: Buffer) => Buffer;
   /** Stored hash of the record at each watched sequence number (for anchors). */
   readonly watched = new Map<bigint, Buffer>();
 
@@ -135,8 +166,15 @@ export class PartitionChainVerifier {
     /** Checks a record's payload (pitr record of this source); returns a sentence when it is not. */
     private readonly checkPayload: (r: ChainRecord) => string | undefined = () => undefined,
     watch: Iterable<bigint> = [],
+    /**
+     * Incremental verify (`--since`): reading starts at the anchored record, at this offset with this seq,
+     * which the run that made the anchor verified; the chain continues from its stored hash.
+     */
+    private readonly resume?: { seq: bigint; offset: bigint },
   ) {
+    this.hash = chainHasher(topic, partition);
     for (const s of watch) this.watched.set(s, Buffer.alloc(0));
+    if (resume) this.watched.set(resume.seq, Buffer.alloc(0));
   }
 
   private add(kind: FindingKind, offset: bigint | undefined, message: string): void {
@@ -147,14 +185,24 @@ export class PartitionChainVerifier {
   }
 
   private remember(link: ChainHead, offset: bigint): void {
-    this.recent.set(link.seq, { hash: link.hash, offset });
-    if (this.recent.size > RECENT_LINKS) this.recent.delete(this.recent.keys().next().value!);
+    const slot = Number(link.seq % RING);
+    this.recentSeq[slot] = link.seq;
+    this.recentOffset[slot] = offset;
+    link.hash.copy(this.recentHash, slot * 32);
+    if (this.watched.size === 0) return;
     const w = this.watched.get(link.seq);
-    if (w !== undefined && w.length === 0) this.watched.set(link.seq, link.hash);
+    if (w !== undefined && w.length === 0) this.watched.set(link.seq, Buffer.from(link.hash));
+  }
+
+  private recentLink(seq: bigint): { hash: Buffer; offset: bigint } | undefined {
+    const slot = Number(seq % RING);
+    if (this.recentSeq[slot] !== seq) return undefined;
+    return { hash: this.recentHash.subarray(slot * 32, slot * 32 + 32), offset: this.recentOffset[slot]! };
   }
 
   private accept(link: ChainHead, offset: bigint): void {
     this.head = link;
+    this.headOffset = offset;
     this.remember(link, offset);
   }
 
@@ -163,13 +211,13 @@ export class PartitionChainVerifier {
     const p = this.pending;
     if (!p) return false;
     this.pending = undefined;
-    if (next && next.link.seq === p.claimed.seq + 1n && chainHash(p.claimed.hash, next.link.seq, this.topic, this.partition, next.r.key, next.r.value).equals(next.link.hash)) {
+    if (next && next.link.seq === p.claimed.seq + 1n && this.hash(p.claimed.hash, next.link.seq, next.r.key, next.r.value).equals(next.link.hash)) {
       // The successor chains from the hash this record claims: that hash is the original and the content changed.
       this.add('altered', p.offset, `record seq ${p.claimed.seq} was altered: its content no longer matches its hash, which the next record chains from`);
       this.accept(p.claimed, p.offset);
       return false;
     }
-    if (next && next.link.seq === p.claimed.seq && chainHash(p.before?.hash ?? GENESIS_HASH, next.link.seq, this.topic, this.partition, next.r.key, next.r.value).equals(next.link.hash)) {
+    if (next && next.link.seq === p.claimed.seq && this.hash(p.before?.hash ?? GENESIS_HASH, next.link.seq, next.r.key, next.r.value).equals(next.link.hash)) {
       this.add('injected', p.offset, `forged record claims seq ${p.claimed.seq} but does not chain to the previous record; the genuine seq ${p.claimed.seq} follows it`);
       return false;
     }
@@ -193,6 +241,14 @@ export class PartitionChainVerifier {
     // took a seq), so one foreign record is not also reported as a removal.
     const payload = this.checkPayload(r);
     if (payload) this.add('injected', r.offset, payload);
+    if (!this.firstSeen && this.resume) {
+      this.firstSeen = true;
+      if (link.seq !== this.resume.seq || r.offset !== this.resume.offset) {
+        this.add('anchor', r.offset, `the anchored record (seq ${this.resume.seq} at offset ${this.resume.offset}) is not where the anchor says: the first record from there is seq ${link.seq} at offset ${r.offset}; the log was rewritten`);
+      }
+      this.accept(link, r.offset);
+      return;
+    }
     if (!this.firstSeen) {
       this.firstSeen = true;
       if (link.seq !== 0n) {
@@ -208,7 +264,7 @@ export class PartitionChainVerifier {
     }
     const expected = this.head ? this.head.seq + 1n : 0n;
     if (link.seq === expected) {
-      const want = chainHash(this.head?.hash ?? GENESIS_HASH, link.seq, this.topic, this.partition, r.key, r.value);
+      const want = this.hash(this.head?.hash ?? GENESIS_HASH, link.seq, r.key, r.value);
       if (want.equals(link.hash)) {
         this.accept(link, r.offset);
       } else {
@@ -230,13 +286,13 @@ export class PartitionChainVerifier {
       if (g.from < link.seq) parts.push({ from: g.from, to: link.seq - 1n, offset: g.offset });
       if (link.seq < g.to) parts.push({ from: link.seq + 1n, to: g.to, offset: g.offset });
       this.gaps.splice(gap, 1, ...parts);
-      const prev = link.seq === 0n ? { hash: GENESIS_HASH } : this.recent.get(link.seq - 1n);
-      const bad = prev && !chainHash(prev.hash, link.seq, this.topic, this.partition, r.key, r.value).equals(link.hash);
+      const prev = link.seq === 0n ? { hash: GENESIS_HASH } : this.recentLink(link.seq - 1n);
+      const bad = prev && !this.hash(prev.hash, link.seq, r.key, r.value).equals(link.hash);
       this.add('reordered', r.offset, `record seq ${link.seq} comes after seq ${this.head?.seq ?? 0n}: the partition's order was changed${bad ? ', and its hash does not chain either' : ''}`);
       this.remember(link, r.offset);
       return;
     }
-    const seen = this.recent.get(link.seq);
+    const seen = this.recentLink(link.seq);
     const where = seen ? ` (already at offset ${seen.offset})` : '';
     this.add('injected', r.offset, `a second record claims seq ${link.seq}${where}`);
   }
@@ -244,7 +300,9 @@ export class PartitionChainVerifier {
   /** Call once after the last record: reports what could only be decided at the end. */
   finish(): Finding[] {
     this.settle(undefined);
-    if (!this.firstSeen && this.lowWatermark > 0n) {
+    if (!this.firstSeen && this.resume) {
+      this.add('anchor', this.resume.offset, `the anchored record (seq ${this.resume.seq} at offset ${this.resume.offset}) is no longer in the partition: the log was rewritten or truncated`);
+    } else if (!this.firstSeen && this.lowWatermark > 0n) {
       this.add('prefix-deleted', this.lowWatermark, `low watermark is ${this.lowWatermark} and no chained record remains: the partition's records were deleted`);
     }
     for (const g of this.gaps) {
@@ -268,11 +326,17 @@ export interface AnchorTopic {
   topic: string;
   /** Per partition 0..n-1: the head link, or undefined for a partition without records. */
   heads: Array<ChainHead | undefined>;
+  /** Per partition: Kafka offset of the head record (where `verify --since` starts reading). */
+  offsets?: Array<bigint | undefined>;
 }
 
 export interface DecodedAnchor {
-  /** Per topic (in the order given when encoding): anchored seq per partition (undefined = empty). */
-  topics: Array<{ seqs: Array<bigint | undefined>; hints: Array<Buffer | undefined> }>;
+  /**
+   * Per topic (in the order given when encoding): anchored seq per partition (undefined = empty), and the
+   * Kafka offset of the anchored record when the anchor carries offsets (anchors printed before `--since`
+   * existed do not).
+   */
+  topics: Array<{ seqs: Array<bigint | undefined>; hints: Array<Buffer | undefined>; offsets?: Array<bigint | undefined> }>;
   digest: Buffer;
 }
 
@@ -324,6 +388,12 @@ export function encodeAnchor(topics: AnchorTopic[]): string {
       if (h) out.push(...h.hash.subarray(0, HINT_BYTES));
     }
   }
+  // Offsets of the anchored records, one per anchored partition, after the links and before the digest:
+  // locators only (the digest covers seqs and hashes, so a wrong offset finds a record that does not
+  // match); an anchor without them decodes as before.
+  if (topics.every((t) => t.offsets)) {
+    for (const t of topics) t.heads.forEach((h, p) => h && writeVarint(out, t.offsets![p] ?? 0n));
+  }
   const digest = anchorDigest(topics.map((t) => ({ topic: t.topic, links: t.heads })));
   return ANCHOR_PREFIX + Buffer.concat([Buffer.from(out), digest]).toString('base64url');
 }
@@ -356,6 +426,9 @@ export function decodeAnchor(text: string): DecodedAnchor {
       }
     }
     topics.push({ seqs, hints });
+  }
+  if (buf.length - at.i > 32) {
+    for (const t of topics) t.offsets = t.seqs.map((seq) => (seq === undefined ? undefined : readVarint(buf, at)));
   }
   if (buf.length - at.i !== 32) throw new UsageError('the anchor digest is truncated or malformed.');
   return { topics, digest: buf.subarray(at.i) };

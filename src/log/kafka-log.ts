@@ -649,9 +649,13 @@ export async function readPartitions(
     onMessages: (partition: number, msgs: ReadMessage[]) => Promise<boolean | void> | boolean | void;
     /** Unused since reads join no consumer group (kept so callers can still name their reads). */
     groupPrefix?: string;
+    /** Stop each of these partitions at this offset (exclusive) if its end is further: an end measured earlier. */
+    to?: Map<number, bigint>;
+    /** Fetch sizes (bytes) when the default ones (8 MB a partition, 32 MB a fetch) hold more than the reader needs. */
+    fetch?: { maxBytesPerPartition: number; maxBytes: number };
   },
 ): Promise<void> {
-  const reader = await directReader(driver(client), topic);
+  const reader = await directReader(driver(client), topic, opts.fetch);
   try {
     await readFrom(reader, topic, opts);
   } finally {
@@ -674,6 +678,8 @@ async function readFrom(reader: DirectReader, topic: string, opts: Parameters<ty
   for (const p of opts.partitions) {
     const e = ends.get(p);
     if (!e) throw new PitrError(`topic ${topic} has no partition ${p}`);
+    const to = opts.to?.get(p);
+    if (to !== undefined && to < e.high) ends.set(p, { low: e.low, high: to });
     let start = opts.from?.get(p) ?? e.low;
     if (opts.fromEnd !== undefined && e.high - opts.fromEnd > start) start = e.high - opts.fromEnd;
     if (ranges) {
@@ -682,7 +688,7 @@ async function readFrom(reader: DirectReader, topic: string, opts: Parameters<ty
       if (list[0]!.first > start) start = list[0]!.first;
       // Read up to the last range's end (never past the partition's end).
       const last = list.at(-1)!.last + 1n;
-      if (last < e.high) ends.set(p, { low: e.low, high: last });
+      if (last < ends.get(p)!.high) ends.set(p, { low: e.low, high: last });
       cursor.set(p, 0);
     }
     starts.set(p, start > e.low ? start : e.low);
@@ -790,7 +796,7 @@ const STALE_LEADER_TYPES = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILA
  * but without joining a consumer group: a read up to a known end needs no group, and every group join costs
  * round trips to a coordinator (and, on a broker with the default group.initial.rebalance.delay.ms, 3 s).
  */
-async function directReader(kafka: Kafka, topic: string) {
+async function directReader(kafka: Kafka, topic: string, sizes: { maxBytesPerPartition: number; maxBytes: number } = { maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 }) {
   const createCluster = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   if (!createCluster) throw new PitrError('this kafkajs build has no cluster factory pitr can read with (kafkajs 2.x expected).');
   // No isolation level for the cluster: its ListOffsets answer the same ends as the admin client's; fetches say READ_COMMITTED.
@@ -818,8 +824,8 @@ async function directReader(kafka: Kafka, topic: string) {
       // Reading up to a known end: a broker with nothing more for us (an open transaction ahead) answers soon.
       maxWaitTime: 100,
       minBytes: 1,
-      maxBytes: 32 * 1024 * 1024,
-      topics: [{ topic, partitions: parts.map((x) => ({ partition: x.partition, fetchOffset: x.offset.toString(), maxBytes: 8 * 1024 * 1024 })) }],
+      maxBytes: sizes.maxBytes,
+      topics: [{ topic, partitions: parts.map((x) => ({ partition: x.partition, fetchOffset: x.offset.toString(), maxBytes: sizes.maxBytesPerPartition })) }],
     });
     for (const r of responses) {
       for (const data of r.partitions) {

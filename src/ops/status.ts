@@ -34,6 +34,18 @@ export interface LastVerify {
   records: number;
   findings: number;
   anchor?: string;
+  /** Records in the log's chains up to the anchor (each partition's head seq + 1, summed). */
+  chainRecords?: number;
+  /** Set when the run verified only the records after this earlier anchor (`verify --since`). */
+  since?: string;
+  /** The newest run that found nothing: the anchor `verify --since last` continues from. */
+  good?: {
+    at: number;
+    anchor: string;
+    chainRecords: number;
+    /** Staged transactions open at that anchor (their chunks were counted before it). */
+    openStaged: Array<[string, { records: number; partition: number; offset: string }]>;
+  };
 }
 
 export interface StatusFacts {
@@ -89,7 +101,7 @@ export interface StatusReport {
   gaps: { after: string; afterGtidPos: string; detected: string; reason: string }[];
   tables: TableWindow[];
   log: { topics: TopicSize[]; metaRecords: number; transactions: number; snapshots: number };
-  verify: (LastVerify & { atIso: string }) | null;
+  verify: (LastVerify & { atIso: string; agoSeconds: number }) | null;
 }
 
 
@@ -287,7 +299,7 @@ export function assessStatus(f: StatusFacts): StatusReport {
       transactions: meta.txnCount,
       snapshots: snaps.length,
     },
-    verify: f.lastVerify ? { ...f.lastVerify, atIso: formatEpoch(f.lastVerify.at) } : null,
+    verify: f.lastVerify ? { ...f.lastVerify, atIso: formatEpoch(f.lastVerify.at), agoSeconds: Math.max(0, f.now - f.lastVerify.at) } : null,
   };
 }
 
@@ -308,9 +320,7 @@ export function formatStatus(r: StatusReport): string {
   for (const g of r.gaps) lines.push(`  gap         after ${g.after} (gtid ${g.afterGtidPos || '-'}): ${g.reason}`);
   const size = r.log.topics.map((t) => `${t.topic} ${t.offsets} offsets in ${t.partitions} partition(s)`).join(', ');
   lines.push(`  log         ${r.log.transactions} transactions, ${r.log.snapshots} snapshot(s); ${size}`);
-  lines.push(
-    `  verify      ${r.verify ? `${r.verify.ok ? 'ok' : 'FAILED'} at ${r.verify.atIso} (${r.verify.records} records${r.verify.ok ? '' : `, ${r.verify.findings} finding(s)`})` : 'never run here'}`,
-  );
+  lines.push(`  verify      ${r.verify ? formatVerify(r.verify) : 'never run here'}`);
   if (r.tables.length) {
     lines.push('  tables (restorable from .. to; "now" = the newest cut above):');
     const width = Math.min(48, Math.max(...r.tables.map((t) => t.table.length)));
@@ -322,4 +332,21 @@ export function formatStatus(r: StatusReport): string {
   for (const p of r.problems) lines.push(`  PROBLEM     ${p}`);
   for (const n of r.notes) lines.push(`  note        ${n}`);
   return lines.join('\n') + '\n';
+}
+
+/** "ok at T (5 min ago): up to 2000532 records, 10000 new since the previous anchor". */
+function formatVerify(v: NonNullable<StatusReport['verify']>): string {
+  const upTo = v.chainRecords !== undefined ? `up to ${v.chainRecords} records` : `${v.records} records`;
+  const how = v.since ? `, ${v.records} new since the previous anchor` : '';
+  const head = `${v.ok ? 'ok' : 'FAILED'} at ${v.atIso} (${formatAgo(v.agoSeconds)}): ${upTo}${how}`;
+  if (v.ok) return head;
+  const good = v.good ? `; last clean run ${formatEpoch(v.good.at)}, up to ${v.good.chainRecords} records` : '';
+  return `${head}, ${v.findings} finding(s)${good}`;
+}
+
+function formatAgo(s: number): string {
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
 }
