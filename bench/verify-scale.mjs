@@ -157,7 +157,7 @@ function waitCaughtUp(child) {
     let buf = '';
     const onData = (d) => {
       buf += d;
-      if (buf.includes('guard state saved')) resolve();
+      if (buf.includes('guard state saved') || buf.includes('caught up with the log')) resolve();
       buf = buf.slice(-2000);
     };
     child.stdout.on('data', onData);

@@ -211,6 +211,18 @@ export class ForeignKeyMap {
     this.byParent = undefined;
   }
 
+  /** Every table's keys (for guard's saved state). */
+  entries(): Array<[string, ForeignKey[]]> {
+    return [...this.byChild];
+  }
+
+  /** Replaces every key with saved ones (entries()). */
+  load(entries: Array<[string, ForeignKey[]]>): void {
+    this.byChild.clear();
+    for (const [k, keys] of entries) this.byChild.set(k, keys);
+    this.byParent = undefined;
+  }
+
   /** Keys declared by the table (as child). */
   of(table: TableRef): ForeignKey[] {
     return this.byChild.get(keyOf(table)) ?? [];

@@ -236,6 +236,11 @@ export class LogSequencer {
     return out;
   }
 
+  /** True when nothing read so far is held: no item queued, no transaction's changes or DDL half read. */
+  get empty(): boolean {
+    return this.queue.length === 0 && this.aggs.size === 0 && this.ddl.size === 0;
+  }
+
   /** True when nothing read so far waits for more records. */
   get idle(): boolean {
     return this.queue.length === 0;

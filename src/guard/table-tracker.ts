@@ -4,7 +4,7 @@
 // just before it. Pure.
 import { lossyChange, parseCreateColumns, type ColumnType } from './column-types.js';
 import type { DdlEffect, TableRef } from './ddl-effects.js';
-import { createForeignKeys, ForeignKeyMap } from './foreign-keys.js';
+import { createForeignKeys, ForeignKeyMap, type ForeignKey } from './foreign-keys.js';
 
 /**
  * How far a row count is from the truth after cascades guard could not count row by row: `atMost`
@@ -28,10 +28,44 @@ export interface TableState {
 
 export const keyOf = (t: TableRef): string => `${t.database}.${t.table}`;
 
+/** What the tracker knows, as plain JSON (guard saves it to start again without rereading the log). */
+export interface TrackerState {
+  tables: Array<{ database: string; table: string; rows: number | null; columns: Array<[string, ColumnType]> | null; estimate?: RowsEstimate }>;
+  foreignKeys: Array<[string, ForeignKey[]]>;
+}
+
 export class TableTracker {
   private readonly tables = new Map<string, TableState>();
   /** Foreign keys as defined at the point reached. */
   readonly foreignKeys = new ForeignKeyMap();
+
+  exportState(): TrackerState {
+    return {
+      tables: [...this.tables.values()].map((s) => ({
+        database: s.database,
+        table: s.table,
+        rows: s.rows ?? null,
+        columns: s.columns ? [...s.columns].map(([n, c]) => [n, { ...c, args: [...c.args] }]) : null,
+        ...(s.estimate ? { estimate: s.estimate } : {}),
+      })),
+      foreignKeys: this.foreignKeys.entries(),
+    };
+  }
+
+  static fromState(st: TrackerState): TableTracker {
+    const t = new TableTracker();
+    for (const s of st.tables) {
+      t.tables.set(keyOf(s), {
+        database: s.database,
+        table: s.table,
+        rows: s.rows ?? undefined,
+        columns: s.columns ? new Map(s.columns) : undefined,
+        ...(s.estimate ? { estimate: s.estimate } : {}),
+      });
+    }
+    t.foreignKeys.load(st.foreignKeys);
+    return t;
+  }
 
   get(t: TableRef): TableState | undefined {
     return this.tables.get(keyOf(t));

@@ -416,6 +416,15 @@ type HwCluster = {
   refreshMetadataIfNecessary(): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number }[];
   fetchTopicsOffset(t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[]): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
+  findGroupCoordinator(g: { groupId: string }): Promise<{
+    offsetCommit(r: {
+      groupId: string;
+      groupGenerationId: number;
+      memberId: string;
+      retentionTime?: number;
+      topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+    }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>;
+  }>;
 };
 
 /**
@@ -492,20 +501,7 @@ export class LogAdmin {
    * falling back to the stable offsets if that is unavailable. Errors are mapped (kafkaError).
    */
   async highWatermarks(topic: string): Promise<Map<number, bigint>> {
-    if (this.hw === undefined) {
-      const sym = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
-      const factory = sym ? (this.kafka as unknown as Record<symbol, (o: object) => HwCluster>)[sym] : undefined;
-      this.hw = null;
-      if (typeof factory === 'function') {
-        const c = factory.call(this.kafka, { allowAutoTopicCreation: false, isolationLevel: 0 });
-        try {
-          await c.connect();
-          this.hw = c;
-        } catch (err) {
-          logger().warn({ err: String(err) }, 'read_uncommitted offsets unavailable; using stable offsets');
-        }
-      }
-    }
+    await this.cluster();
     if (this.hw) {
       try {
         await this.hw.addTargetTopic(topic);
@@ -521,6 +517,52 @@ export class LogAdmin {
       throw kafkaError(err, `could not read the offsets of topic ${topic}`);
     });
     return new Map([...ends].map(([p, e]) => [p, e.high]));
+  }
+
+  /**
+   * Saves offsets in a consumer group that has no members (its reader consumes in a group of its own): an
+   * OffsetCommit outside any generation, as Kafka allows for an empty group. Errors are mapped (kafkaError).
+   */
+  async commitGroupOffsets(groupId: string, offsets: { topic: string; partition: number; offset: bigint }[]): Promise<void> {
+    if (!offsets.length) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      byTopic.set(o.topic, list);
+      list.push({ partition: o.partition, offset: o.offset.toString() });
+    }
+    try {
+      const c = await this.cluster();
+      if (!c) {
+        for (const [topic, partitions] of byTopic) await this.admin.setOffsets({ groupId, topic, partitions });
+        return;
+      }
+      const coordinator = await c.findGroupCoordinator({ groupId });
+      const res = await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      const bad = res.responses.flatMap((t) => t.partitions.filter((p) => p.errorCode !== 0).map((p) => `${t.topic}/${p.partition}: error ${p.errorCode}`));
+      if (bad.length) throw new PitrError(`Kafka refused the offsets (${bad.join(', ')})`);
+    } catch (err) {
+      throw kafkaError(err, `could not save the position of consumer group ${groupId}`);
+    }
+  }
+
+  /** kafkajs' cluster (read_uncommitted) behind highWatermarks and commitGroupOffsets; null where this kafkajs has none. */
+  private async cluster(): Promise<HwCluster | null> {
+    if (this.hw === undefined) {
+      const sym = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+      const factory = sym ? (this.kafka as unknown as Record<symbol, (o: object) => HwCluster>)[sym] : undefined;
+      this.hw = null;
+      if (typeof factory === 'function') {
+        const c = factory.call(this.kafka, { allowAutoTopicCreation: false, isolationLevel: 0 });
+        try {
+          await c.connect();
+          this.hw = c;
+        } catch (err) {
+          logger().warn({ err: String(err) }, 'read_uncommitted offsets unavailable; using stable offsets');
+        }
+      }
+    }
+    return this.hw;
   }
 }
 
@@ -550,6 +592,8 @@ export async function topicLayout(client: LogClient, topic: string): Promise<{ p
 export interface FollowedMessage {
   offset: bigint;
   value: Buffer;
+  /** The chain link the record's headers claim (absent on a record without one). */
+  link?: ChainHead;
 }
 
 export interface FollowHandlers {
@@ -569,12 +613,15 @@ export interface LogSubscription {
 }
 
 /**
- * Follows the log as it grows: one long-running read_committed consumer in consumer group `groupId`,
- * each partition of `from` read from its offset onwards, until stop().
+ * Follows the log as it grows: one long-running read_committed consumer, each partition of `from` read from
+ * its offset onwards, until stop(); commit() saves the position in consumer group `groupId`. The consumer
+ * reads in a group of its own, not `groupId`: a follower killed without leaving its group holds up the next
+ * join to that group until its session expires (10 s and more), and a restart must watch at once.
  */
 export async function followLog(client: LogClient, groupId: string, from: Map<string, Map<number, bigint>>, h: FollowHandlers): Promise<LogSubscription> {
+  let admin: LogAdmin | undefined;
   const consumer = driver(client).consumer({
-    groupId,
+    groupId: `${groupId}-run-${randomUUID().slice(0, 8)}`,
     readUncommitted: false,
     allowAutoTopicCreation: false,
     // A guard killed without leaving the group blocks the next one's join until its session expires.
@@ -589,14 +636,18 @@ export async function followLog(client: LogClient, groupId: string, from: Map<st
   const subscription: LogSubscription = {
     async commit(offsets) {
       if (!offsets.length) return;
-      try {
-        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
-      } catch (err) {
-        throw kafkaError(err, `could not save the position of consumer group ${groupId}`);
+      if (!admin) {
+        const a = new LogAdmin(client);
+        await a.connect().catch((err) => {
+          throw kafkaError(err, 'could not connect to Kafka');
+        });
+        admin = a;
       }
+      await admin.commitGroupOffsets(groupId, offsets);
     },
     async stop() {
       await consumer.disconnect().catch(() => undefined);
+      await admin?.disconnect();
     },
   };
   consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
@@ -617,7 +668,10 @@ export async function followLog(client: LogClient, groupId: string, from: Map<st
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
-        const msgs: FollowedMessage[] = (batch.messages as KafkaMessage[]).map((m) => ({ offset: BigInt(m.offset), value: m.value ?? Buffer.alloc(0) }));
+        const msgs: FollowedMessage[] = (batch.messages as KafkaMessage[]).map((m) => {
+          const link = parseLinkHeaders(headerBuffers(m.headers));
+          return { offset: BigInt(m.offset), value: m.value ?? Buffer.alloc(0), link: typeof link === 'string' ? undefined : link };
+        });
         if (msgs.length) await h.onBatch(batch.topic, batch.partition, msgs);
       },
     });

@@ -1,6 +1,6 @@
-// Guard's reader of a log as it grows: a long-running subscription in a named consumer group of the
-// reader principal (kafka-log.ts followLog), reading given partitions from given offsets, plus the
-// group's committed offsets (the follower's saved position) and partition end offsets.
+// Guard's reader of a log as it grows: a long-running subscription of the reader principal (kafka-log.ts
+// followLog), reading given partitions from given offsets, plus a named consumer group's committed offsets
+// (the follower's saved position, committed to that group) and partition end offsets.
 import { followLog, kafkaClient, kafkaError, LogAdmin, type FollowHandlers, type LogClient, type LogSubscription, type PartitionEnds } from './kafka-log.js';
 import type { KafkaSettings } from '../core/settings.js';
 

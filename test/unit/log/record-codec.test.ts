@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeRecord,
   encodeRecord,
+  peekRecord,
+  RecordField,
   fromPositionMsg,
   tableKey,
   toBigInt,
@@ -212,5 +214,34 @@ describe('helpers', () => {
   it('position messages round trip', () => {
     expect(fromPositionMsg(toPositionMsg({ fileSeq: 3, endPos: 99 }))).toEqual({ fileSeq: 3, endPos: 99 });
     expect(fromPositionMsg(undefined)).toEqual({ fileSeq: 0, endPos: 0 });
+  });
+});
+
+describe('peekRecord (what verify reads of every record)', () => {
+  it('tells the body and the staged ids as decodeRecord would, without decoding rows', () => {
+    const plain = changeRecord();
+    expect(peekRecord(encodeRecord(plain), 'x', 'src1')).toEqual({ body: RecordField.Change, stagedTxn: '', staged: [] });
+    const staged = changeRecord();
+    staged.change!.stagedTxn = 'st-1';
+    expect(peekRecord(encodeRecord(staged), 'x', 'src1').stagedTxn).toBe('st-1');
+    const index: RecordMsg = {
+      version: RECORD_VERSION,
+      sourceId: 'src1',
+      txnIndex: { fileSeq: [1], endPos: [10], commitTime: [5], domain: [0], serverId: [1], seq: [3], staged: [{ txn: 0, id: 'st-1', rowChanges: 9, records: 4 }, { txn: 0, id: 'st-2', rowChanges: 1, records: 1 }] },
+    } as unknown as RecordMsg;
+    const p = peekRecord(encodeRecord(index), 'x', 'src1');
+    expect(p.body).toBe(RecordField.TxnIndex);
+    expect(p.staged).toEqual(decodeRecord(encodeRecord(index), 'x').txnIndex!.staged!.map((s) => ({ id: s.id, records: s.records })));
+    const manifest = { version: RECORD_VERSION, sourceId: 'src1', checkpointManifest: { checkpointId: 'c1' } } as unknown as RecordMsg;
+    expect(peekRecord(encodeRecord(manifest), 'x').body).toBe(RecordField.CheckpointManifest);
+  });
+
+  it('refuses what decodeRecord refuses: another source, another version, broken wire format', () => {
+    const buf = encodeRecord(changeRecord());
+    expect(() => peekRecord(buf, 't/0@1', 'other')).toThrow(CorruptLogError);
+    expect(() => peekRecord(buf, 't/0@1', 'other')).toThrow(/belongs to source "src1", not "other"/);
+    expect(() => peekRecord(encodeRecord({ ...changeRecord(), version: 99 }), 't/0@1')).toThrow(/format version 99/);
+    expect(() => peekRecord(buf.subarray(0, buf.length - 3), 't/0@1')).toThrow(/is not a pitr record/);
+    expect(() => decodeRecord(buf.subarray(0, buf.length - 3), 't/0@1')).toThrow(/is not a pitr record/);
   });
 });
