@@ -112,28 +112,26 @@ if (mode === 'guard') {
     const child = spawn(process.execPath, [path.join(REPO, 'bin/pitr.js'), 'guard', '--source-id', sourceId, '--name', name, '--watch', `${db}.*`, '--into-database', into], {
       cwd: REPO, env: { ...process.env, PITR_LOG_FORMAT: 'json', PITR_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let buf = '';
+    const out = { text: '' };
     const watching = new Promise((resolve, reject) => {
       const onData = (d) => {
-        buf += d;
-        for (const line of buf.split('\n').slice(0, -1)) {
-          if (line.includes('"watching"') || line.includes('following the log')) {
-            const j = JSON.parse(line);
-            resolve({ seconds: (Date.now() - t0) / 1000, logged: j.startSeconds, resumed: j.resumed });
-          }
+        out.text += d;
+        const line = out.text.split('\n').find((l) => l.includes('watching: caught up with the log'));
+        if (line) {
+          const j = JSON.parse(line);
+          resolve({ seconds: (Date.now() - t0) / 1000, logged: j.startSeconds, resumed: j.resumed });
         }
-        buf = buf.slice(buf.lastIndexOf('\n') + 1);
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`guard exited ${code}`)));
+      child.on('exit', (code) => reject(new Error(`guard exited ${code}: ${out.text.slice(-1000)}`)));
     });
-    return { child, watching };
+    return { child, watching, out };
   };
   const first = startGuard();
   const w0 = await first.watching;
   log(`first start watching after ${w0.seconds.toFixed(2)} s (resumed: ${w0.resumed}); waiting for it to catch up`);
-  await waitCaughtUp(first.child);
+  await waitCaughtUp(first);
   first.child.kill('SIGKILL');
   const runs = [];
   for (let i = 0; i < Number(f.runs ?? 3); i++) {
@@ -141,7 +139,7 @@ if (mode === 'guard') {
     const w = await g.watching;
     runs.push(w);
     log(`restart ${i + 1}: watching after ${w.seconds.toFixed(2)} s (logged ${w.logged}, resumed: ${w.resumed})`);
-    await waitCaughtUp(g.child);
+    await waitCaughtUp(g);
     g.child.kill('SIGKILL');
     await sleep(500);
   }
@@ -152,15 +150,6 @@ if (mode === 'guard') {
 }
 
 /** Until guard logs that it saved its state at the log's end (it does so once caught up and idle). */
-function waitCaughtUp(child) {
-  return new Promise((resolve) => {
-    let buf = '';
-    const onData = (d) => {
-      buf += d;
-      if (buf.includes('guard state saved') || buf.includes('caught up with the log')) resolve();
-      buf = buf.slice(-2000);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-  });
+async function waitCaughtUp(g) {
+  while (!g.out.text.includes('guard state saved')) await sleep(200);
 }

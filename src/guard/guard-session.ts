@@ -84,6 +84,8 @@ export class GuardSession {
   private wake: () => void = () => undefined;
   private lastStateAt = 0;
   private lastStateKey = '';
+  /** Started from a saved state. */
+  private resumed = false;
 
   constructor(
     private readonly opts: GuardOptions,
@@ -164,11 +166,8 @@ export class GuardSession {
           },
         },
       );
-      // Restart-to-watching: from process start (the CLI's) when known, else from this session's start.
-      this.log.info(
-        { group: this.groupId, resumed: !!state, startSeconds: +((Date.now() - this.started) / 1000).toFixed(3), processSeconds: +process.uptime().toFixed(3) },
-        'following the log',
-      );
+      this.resumed = !!state;
+      this.log.info({ group: this.groupId, resumed: this.resumed }, 'following the log');
       void this.committer.commit();
       await this.loop(metaEnds.get(0)?.high ?? 0n, changeEnds);
     } finally {
@@ -409,7 +408,11 @@ export class GuardSession {
         if (up && !saidCaughtUp) {
           // Read up to where the log ended at start: save the state now, not at the next tick.
           saidCaughtUp = true;
-          this.log.info({ transactions: this.result.transactions }, 'caught up with the log');
+          // Restart-to-watching: read up to the log's end as it was at start, so what commits now is judged at once.
+          this.log.info(
+            { transactions: this.result.transactions, resumed: this.resumed, startSeconds: +((Date.now() - this.started) / 1000).toFixed(3), processSeconds: +process.uptime().toFixed(3) },
+            'watching: caught up with the log',
+          );
           await this.saveState(true);
         }
         if (this.opts.once && up && this.jobs.size === 0) break;

@@ -409,4 +409,34 @@ describe('guard', () => {
       await expectCopy(r, v.oracle);
     }
   }, 240_000);
+
+  it('a guard SIGKILLed, a DROP while it is down, a restart from its saved state: one incident, an exact copy', async () => {
+    await fill('down_victim', 1200);
+    // The table's rows reach the guard, and it saves what it knows (it does when nothing is in flight).
+    const savedBefore = (guard.stderr.match(/guard state saved/g) ?? []).length;
+    await guard.until(() => (guard.stderr.match(/guard state saved/g) ?? []).length > savedBefore, 'guard to save its state', 60_000);
+    guard.child.kill('SIGKILL');
+    await guard.exited;
+    const oracle = (await dumpTable(src, DB, 'down_victim'))!;
+    await src.query(`DROP TABLE ${DB}.down_victim`);
+    const gtid = await gtidNow();
+    const t0 = Date.now();
+    guard = new Guard(['--notify', hookUrl]);
+    await guard.until(() => guard.stderr.includes('watching: caught up with the log'), 'guard to catch up with the log', 60_000);
+    const watching = (Date.now() - t0) / 1000;
+    const line = guard.stderr.split('\n').find((l) => l.includes('watching: caught up with the log'))!;
+    const logged = JSON.parse(line) as { resumed: boolean; startSeconds: number; processSeconds: number };
+    console.log(`guard: restart-to-watching ${watching.toFixed(2)} s (logged: ${logged.startSeconds} s in the session, ${logged.processSeconds} s since process start), resumed from saved state: ${logged.resumed}`);
+    expect(logged.resumed).toBe(true);
+    const [r] = await guard.incidents(`${DB}.down_victim`, 1, 90_000);
+    expect(r!.gtid).toBe(gtid);
+    expect(r!.cause).toBe('DROP TABLE');
+    await expectCopy(r!, oracle);
+    // Once, not again: a later destructive statement is reported after it, and still only one for the victim.
+    await src.query(`CREATE TABLE ${DB}.sentinel2 (id INT PRIMARY KEY)`);
+    await src.query(`INSERT INTO ${DB}.sentinel2 SELECT seq FROM seq_1_to_20`);
+    await src.query(`TRUNCATE TABLE ${DB}.sentinel2`);
+    await guard.incidents(`${DB}.sentinel2`, 1, 90_000);
+    expect(guard.reports.filter((x) => x.table === `${DB}.down_victim`)).toHaveLength(1);
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 // Tamper evidence and secrets against the real broker: `pitr verify` passes on an untouched log and catches a
-// forged record, a deleted prefix and a rewritten record; anchors prove a later log extends an earlier one;
+// forged record, a deleted prefix and a rewritten record; anchors prove a later log extends an earlier one, and
+// `verify --since` reads only what follows one yet catches changes after it and rewrites before it;
 // the reader cannot write; capture refuses history-losing topics; no password shows in any output.
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,38 @@ async function recreate(sourceId: string, topic: string, msgs: ReadMessage[]): P
   } finally {
     await p.disconnect();
   }
+}
+
+/**
+ * Like recreate, but every record gets back its offset: each run of consecutive offsets of a partition is written
+ * in one Kafka transaction, whose commit marker takes the one offset between runs (as capture's did).
+ */
+async function recreateKeepingOffsets(sourceId: string, topic: string, msgs: ReadMessage[]): Promise<void> {
+  await custodian.deleteTopics({ topics: [topic], timeout: 10_000 });
+  await vi.waitFor(async () => expect(await custodian.listTopics()).not.toContain(topic), { timeout: 30_000, interval: 200 });
+  await vi.waitFor(() => provisionLog({ kafka: info.kafka, sourceId, partitions: PARTITIONS }), { timeout: 30_000, interval: 500 });
+  const p = custodianKafka.producer({ transactionalId: `sec-test-rewrite-${RUN}`, idempotent: true, maxInFlightRequests: 1 });
+  await p.connect();
+  try {
+    for (const part of [...new Set(msgs.map((m) => m.partition))]) {
+      const mine = msgs.filter((m) => m.partition === part);
+      let next = 0n;
+      for (let i = 0; i < mine.length; ) {
+        if (mine[i]!.offset !== next) throw new Error(`cannot reproduce offset ${mine[i]!.offset} of partition ${part} (next free offset ${next})`);
+        let j = i + 1;
+        while (j < mine.length && mine[j]!.offset === mine[j - 1]!.offset + 1n) j++;
+        const tx = await p.transaction();
+        await tx.send({ topic, acks: -1, messages: mine.slice(i, j).map((m) => ({ partition: part, key: m.key, value: m.value, headers: m.headers as Record<string, Buffer> })) });
+        await tx.commit();
+        next = mine[j - 1]!.offset + 2n;
+        i = j;
+      }
+    }
+  } finally {
+    await p.disconnect();
+  }
+  const back = await readAll(topic);
+  expect(back.map((m) => `${m.partition}@${m.offset}`)).toEqual(msgs.map((m) => `${m.partition}@${m.offset}`));
 }
 
 beforeAll(async () => {
@@ -363,6 +396,57 @@ describe('tampering by the custodian (who could)', () => {
     const anchored = await verify(sourceId, ['--expect', anchor]);
     expect(anchored.ok).toBe(false);
     expect(anchored.findings).toContainEqual(expect.objectContaining({ kind: 'anchor', topic, partition: part }));
+  });
+});
+
+describe('incremental verify (--since an anchor)', () => {
+  it('reads only what follows the anchor, and catches a record altered after it and a log rewritten before it', async () => {
+    const sourceId = await capturedLog('since');
+    const topic = logTopics(sourceId).changes;
+    const first = await verify(sourceId);
+    expect(first.findings).toEqual([]);
+    const heads = new Map((JSON.parse(first.r.stdout).partitions as { topic: string; partition: number; headOffset?: string }[]).filter((x) => x.topic === topic).map((x) => [x.partition, BigInt(x.headOffset ?? -1)]));
+    await workload(3);
+    const more = await cli(['capture', '--until-caught-up', '--source-id', sourceId, '--tables', `${DB}.*`]);
+    expect(more.code, more.stderr).toBe(0);
+
+    const inc = await verify(sourceId, ['--since', first.anchor]);
+    expect(inc.findings).toEqual([]);
+    const full = await verify(sourceId);
+    const records = (v: { r: CliResult }) => JSON.parse(v.r.stdout).records as number;
+    expect(records(inc)).toBe(records(full) - records(first));
+    expect(records(inc)).toBeGreaterThan(0);
+    // The last clean verify on this host (the full one) is where --since last continues: nothing new since.
+    const last = await verify(sourceId, ['--since', 'last']);
+    expect(last.findings).toEqual([]);
+    expect(records(last)).toBe(0);
+
+    // A record after the anchor altered (its stored link kept, every offset as it was).
+    const msgs = await readAll(topic);
+    const part = [...heads.keys()].find((p) => msgs.filter((m) => m.partition === p && m.offset > heads.get(p)!).length >= 2)!;
+    expect(part).toBeDefined();
+    const victim = msgs.findIndex((m) => m.partition === part && m.offset > heads.get(part)!);
+    const altered = msgs.map((m, i) => (i === victim ? { ...m, value: encodeRecord(tamper(decodeRecord(m.value, 'test', sourceId))) } : m));
+    await recreateKeepingOffsets(sourceId, topic, altered);
+    const bad = await verify(sourceId, ['--since', first.anchor]);
+    expect(bad.ok).toBe(false);
+    expect(bad.findings).toEqual([expect.objectContaining({ kind: 'altered', topic, partition: part, offset: String(msgs[victim]!.offset) })]);
+
+    // The partition rewritten before the anchor, every hash after the change recomputed: the chains verify,
+    // but the anchored record no longer carries the anchored link.
+    let head: ChainHead | undefined;
+    const rechained = msgs.map((m) => {
+      if (m.partition !== part) return m;
+      const value = head === undefined ? encodeRecord(tamper(decodeRecord(m.value, 'test', sourceId))) : m.value;
+      const seq = head ? head.seq + 1n : 0n;
+      head = { seq, hash: chainHash(head?.hash ?? GENESIS_HASH, seq, topic, m.partition, m.key, value) };
+      return { ...m, value, headers: linkHeaders(head) };
+    });
+    await recreateKeepingOffsets(sourceId, topic, rechained);
+    expect((await verify(sourceId)).findings).toEqual([]);
+    const rewritten = await verify(sourceId, ['--since', first.anchor]);
+    expect(rewritten.ok).toBe(false);
+    expect(rewritten.findings).toEqual([expect.objectContaining({ kind: 'anchor', topic, partition: part, message: expect.stringMatching(/different hash: the chain was rewritten/) })]);
   });
 });
 
