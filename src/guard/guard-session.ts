@@ -21,7 +21,7 @@ import { LogSequencer, type SequencedItem, type TxnUnit } from './log-sequencer.
 import { TableTracker } from './table-tracker.js';
 import { examineTxn, type Incident } from './incident-detector.js';
 import { buildReport, copyName, type IncidentReport, type ReportContext } from './incident-report.js';
-import { refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard.js';
+import { recordedSourceTexts, refuseSourceAsTarget, refuseSystemSchema } from '../replay/target-guard.js';
 import { kafkaClient } from '../log/kafka-log.js';
 import { readMeta } from '../log/meta-reader.js';
 import { makeKeyNamesUnique } from './copy-keys.js';
@@ -84,6 +84,8 @@ export class GuardSession {
   private wake: () => void = () => undefined;
   private lastStateAt = 0;
   private lastStateKey = '';
+  /** Source server identities the log recorded, as far as read (guard's target must be none of them). */
+  private readonly sourceServers = new Set<string>();
   /** Started from a saved state. */
   private resumed = false;
 
@@ -111,12 +113,20 @@ export class GuardSession {
     const db = await connectMysql(this.opts.target, 'recovery');
     this.db = db;
     try {
-      // The copies must never land in the server they protect: compare with the source the log
-      // recorded (the source URL is for the report only and is not connected to).
-      const meta = await readMeta(kafkaClient(this.opts.kafka, 'reader', { clientId: `pitr-guard-check-${this.opts.sourceId}` }), topics, this.opts.sourceId);
-      await refuseSourceAsTarget(db, { meta }, "guard's recovery server");
-      await db.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
       this.ledger = new IncidentLedger(db, into, this.opts.sourceId);
+      const stateText = this.opts.fromStart || this.ignoreState ? undefined : await this.ledger.loadState(this.groupId);
+      // The copies must never land in the server they protect: compare with the source identities the log
+      // recorded (the source URL is for the report only and is not connected to), as the saved state lists
+      // them up to its position (newer ones are checked as they are read), else as the whole meta topic does.
+      const fromState = stateText === undefined ? undefined : decodeGuardState(stateText, this.opts.sourceId);
+      if (fromState !== undefined && typeof fromState !== 'string' && fromState.sourceServers.length) {
+        for (const t of fromState.sourceServers) this.sourceServers.add(t);
+      } else {
+        const meta = await readMeta(kafkaClient(this.opts.kafka, 'reader', { clientId: `pitr-guard-check-${this.opts.sourceId}` }), topics, this.opts.sourceId);
+        for (const t of recordedSourceTexts(meta)) this.sourceServers.add(t);
+      }
+      await refuseSourceAsTarget(db, { recorded: [...this.sourceServers] }, "guard's recovery server");
+      await db.query(`CREATE DATABASE IF NOT EXISTS ${qid(into)}`);
       await this.ledger.ensure();
 
       // Where to start: from the saved state (checked against the log as it is read) or the log's start, for
@@ -128,7 +138,7 @@ export class GuardSession {
       const metaLow = metaEnds.get(0)?.low ?? 0n;
       const saved = committed.get(topics.meta)?.get(0);
       this.boundary = this.opts.fromStart ? metaLow : saved ?? metaEnds.get(0)?.high ?? 0n;
-      const state = this.opts.fromStart || this.ignoreState ? undefined : await this.loadState(metaLow, changeEnds);
+      const state = fromState === undefined ? undefined : this.usableState(fromState, metaLow, changeEnds);
       const metaMark: PartitionMark = state?.meta ?? { next: metaLow };
       const changeMarks = new Map([...changeEnds].map(([p, e]) => [p, state?.changes.get(p) ?? { next: e.low }]));
       if (state) {
@@ -181,10 +191,7 @@ export class GuardSession {
   }
 
   /** The saved state if it fits the log as it is now (partitions, offsets in range), else undefined (logged). */
-  private async loadState(metaLow: bigint, changeEnds: Map<number, { low: bigint; high: bigint }>): Promise<GuardState | undefined> {
-    const text = await this.ledger.loadState(this.groupId);
-    if (text === undefined) return undefined;
-    const st = decodeGuardState(text, this.opts.sourceId);
+  private usableState(st: GuardState | string, metaLow: bigint, changeEnds: Map<number, { low: bigint; high: bigint }>): GuardState | undefined {
     const why =
       typeof st === 'string'
         ? st
@@ -216,7 +223,20 @@ export class GuardSession {
     if (topic === topics.meta) {
       for (const m of msgs) {
         if (m.offset < this.seq.metaReached) continue;
-        this.seq.addMeta(m.offset, decodeRecord(m.value, `${topic}/0@${m.offset}`, this.opts.sourceId));
+        const rec = decodeRecord(m.value, `${topic}/0@${m.offset}`, this.opts.sourceId);
+        const identity = rec.txnIndex?.sourceServer || rec.snapshotBegin?.sourceServer;
+        if (identity && !this.sourceServers.has(identity)) {
+          // A source identity the start did not know (a failover while guard was down): vet the target again.
+          this.sourceServers.add(identity);
+          try {
+            await refuseSourceAsTarget(this.db, { recorded: [identity] }, "guard's recovery server");
+          } catch (err) {
+            this.failure ??= err as Error;
+            this.changed();
+            return;
+          }
+        }
+        this.seq.addMeta(m.offset, rec);
       }
       // Measured after these TxnIndex records were seen: their changes are all below.
       this.seq.setEnds(await this.follower.highWatermarks(topics.changes));
@@ -373,6 +393,7 @@ export class GuardSession {
       tracker: this.tracker.exportState(),
       binlogBasename: this.ctx.binlogBasename,
       transactions: this.result.transactions,
+      sourceServers: [...this.sourceServers],
     };
     const key = `${state.meta.next}:${[...changes.values()].map((m) => m.next).join(',')}`;
     if (key === this.lastStateKey) return;
@@ -398,7 +419,9 @@ export class GuardSession {
       void this.committer.commit();
       void this.saveState();
     }, 2000);
-    const caughtUp = () => this.seq.metaReached >= metaHigh && [...changeEnds].every(([p, e]) => this.seq.reachedOf(p) >= e.high) && this.seq.idle;
+    // Resumed: caught up also means the consumer has read (and matched) the last record of each partition again.
+    const caughtUp = () =>
+      this.seq.metaReached >= metaHigh && [...changeEnds].every(([p, e]) => this.seq.reachedOf(p) >= e.high) && this.seq.idle && this.resumeCheck.done;
     let saidCaughtUp = false;
     try {
       for (;;) {

@@ -22,6 +22,8 @@ export interface GuardState {
   binlogBasename?: string;
   /** Transactions examined from the log's start up to this state. */
   transactions: number;
+  /** Every source server identity the log recorded up to this state (the copies must never go there). */
+  sourceServers: string[];
 }
 
 interface StoredMark {
@@ -47,12 +49,13 @@ export function encodeGuardState(s: GuardState): string {
     tracker: s.tracker,
     binlogBasename: s.binlogBasename,
     transactions: s.transactions,
+    sourceServers: s.sourceServers,
   });
 }
 
 /** The state, or a sentence saying why it cannot be used (another version, another source, unreadable). */
 export function decodeGuardState(text: string, sourceId: string): GuardState | string {
-  let j: { version?: number; sourceId?: string; meta?: StoredMark; changes?: Array<[number, StoredMark]>; tracker?: TrackerState; binlogBasename?: string; transactions?: number };
+  let j: { version?: number; sourceId?: string; meta?: StoredMark; changes?: Array<[number, StoredMark]>; tracker?: TrackerState; binlogBasename?: string; transactions?: number; sourceServers?: string[] };
   try {
     j = JSON.parse(text);
   } catch {
@@ -60,7 +63,7 @@ export function decodeGuardState(text: string, sourceId: string): GuardState | s
   }
   if (j.version !== GUARD_STATE_VERSION) return `the saved state has version ${j.version}, this guard writes ${GUARD_STATE_VERSION}`;
   if (j.sourceId !== sourceId) return `the saved state belongs to source "${j.sourceId}"`;
-  if (!j.meta || !Array.isArray(j.changes) || !j.tracker) return 'the saved state is incomplete';
+  if (!j.meta || !Array.isArray(j.changes) || !j.tracker ) return 'the saved state is incomplete';
   try {
     return {
       sourceId,
@@ -69,6 +72,7 @@ export function decodeGuardState(text: string, sourceId: string): GuardState | s
       tracker: j.tracker,
       binlogBasename: j.binlogBasename,
       transactions: j.transactions ?? 0,
+      sourceServers: Array.isArray(j.sourceServers) ? j.sourceServers : [],
     };
   } catch {
     return 'the saved state holds malformed offsets';

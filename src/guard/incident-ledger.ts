@@ -47,8 +47,9 @@ export class IncidentLedger {
     );
   }
 
-  /** Guard's saved state for this consumer group (JSON text), if any. */
+  /** Guard's saved state for this consumer group (JSON text), if any. Reads only: it runs before the target is vetted. */
   async loadState(groupId: string): Promise<string | undefined> {
+    if (!(await tableExists(this.db, this.database, STATE_TABLE))) return undefined;
     return (await firstRow<{ state: string }>(this.db, `SELECT state FROM ${qualified(this.database, STATE_TABLE)} WHERE group_id = ?`, [groupId]))?.state;
   }
 

@@ -65,13 +65,16 @@ export interface VerifyResult {
   openStaged: OpenStaged;
   /** Checkpoints re-derived from their bases and the changes since (each table's image proven or a finding). */
   checkpoints: { checkpointId: string; offset: string; verifiedTables: string[]; findings: number }[];
-  /** Worker threads used. */
+  /** Worker threads used (0: read in the calling thread). */
   parallel: number;
   seconds: number;
 }
 
 /** Heap cap of each verify worker (V8 old generation, MB); buffers of the fetch in flight come on top. */
-export const WORKER_HEAP_MB = 96;
+export const WORKER_HEAP_MB = 64;
+
+/** Below this many offsets to read, verify reads in its own thread. */
+const INLINE_OFFSETS = 100_000;
 
 export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
   const started = Date.now();
@@ -126,7 +129,10 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     opts.onProgress?.(Math.min(done, total), total);
   };
   const parallel = Math.max(1, Math.min(opts.parallel ?? Math.min(4, availableParallelism()), jobs.filter((j) => j.high > j.from).length || 1));
-  const shares = parallel === 1 ? [await verifyPartitions(kafka, opts.sourceId, jobs, progress)] : await runWorkers(opts, split(jobs, parallel), progress);
+  // A few records (an incremental run) are read in this thread: starting workers would cost more than they
+  // save. Anything larger goes to workers, even one, whose capped heaps are what bounds verify's memory.
+  const inline = total < INLINE_OFFSETS;
+  const shares = inline ? [await verifyPartitions(kafka, opts.sourceId, jobs, progress)] : await runWorkers(opts, split(jobs, parallel), progress);
   opts.onProgress?.(total, total);
   log.debug({ parallel, jobs: jobs.length, seconds: (Date.now() - started) / 1000 }, 'partitions read');
 
@@ -215,7 +221,7 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyResult> {
     abandonedStaged: staged.abandoned(),
     openStaged: staged.open(),
     checkpoints,
-    parallel,
+    parallel: inline ? 0 : parallel,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -255,7 +261,7 @@ async function runWorkers(opts: VerifyOptions, shares: PartitionJob[][], progres
             const data: VerifyWorkerData = { kafka: opts.kafka, sourceId: opts.sourceId, jobs };
             const w = new Worker(new URL('./verify-worker.js', import.meta.url), {
               workerData: data,
-              resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 32 },
+              resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
             });
             workers.push(w);
             let settled = false;

@@ -24,7 +24,16 @@ export function refuseSystemSchema(name: string, subject: string): void {
 
 /** Every identity of the source the log recorded (the newest first: after a failover there are several). */
 export function recordedSourceIdentities(meta: MetaState): ServerIdentity[] {
-  const texts = [meta.resume?.sourceServer ?? '', ...meta.snapshots.map((s) => s.begin.sourceServer ?? '').reverse()];
+  return identitiesOf(recordedSourceTexts(meta));
+}
+
+/** The identity texts the log recorded, as stored (newest first). */
+export function recordedSourceTexts(meta: MetaState): string[] {
+  return [meta.resume?.sourceServer ?? '', ...meta.snapshots.map((s) => s.begin.sourceServer ?? '').reverse()].filter(Boolean);
+}
+
+/** Distinct identities of stored identity texts (unparsable ones left out). */
+export function identitiesOf(texts: string[]): ServerIdentity[] {
   const out: ServerIdentity[] = [];
   const seen = new Set<string>();
   for (const t of texts) {
@@ -48,6 +57,8 @@ export function targetIsSource(target: ServerIdentity, recorded: ServerIdentity[
 
 export interface SourceWitness {
   meta?: MetaState;
+  /** Identity texts the log recorded, known without reading it (guard's saved state); with `meta`, both count. */
+  recorded?: string[];
   /** The source's URL, when configured (PITR_SOURCE, --source, the local stack). */
   source?: MysqlUrl;
 }
@@ -72,7 +83,7 @@ export async function refuseSourceAsTarget(conn: Connection, witness: SourceWitn
       }
     }
   }
-  const recorded = witness.meta ? recordedSourceIdentities(witness.meta) : [];
+  const recorded = identitiesOf([...(witness.meta ? recordedSourceTexts(witness.meta) : []), ...(witness.recorded ?? [])]);
   if (targetIsSource(target, recorded, live)) {
     throw new UsageError(
       `${what} (${target.host}:${target.port}, server_id ${target.serverId}) is the source server this log captures; restore writes only to a recovery server, so pass another --target.`,

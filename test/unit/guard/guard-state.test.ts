@@ -37,6 +37,7 @@ describe('guard state', () => {
       tracker: t.exportState(),
       binlogBasename: 'mariadb-bin',
       transactions: 42,
+      sourceServers: ['server_id=1 host=db1 port=3306'],
     };
     const back = decodeGuardState(encodeGuardState(state), 's1');
     expect(back).toEqual(state);
@@ -49,7 +50,7 @@ describe('guard state', () => {
   });
 
   it('is refused with a reason when it belongs elsewhere or cannot be read', () => {
-    const text = encodeGuardState({ sourceId: 's1', meta: { next: 1n }, changes: new Map(), tracker: new TableTracker().exportState(), transactions: 0 });
+    const text = encodeGuardState({ sourceId: 's1', meta: { next: 1n }, changes: new Map(), tracker: new TableTracker().exportState(), transactions: 0, sourceServers: [] });
     expect(decodeGuardState(text, 's2')).toMatch(/belongs to source "s1"/);
     expect(decodeGuardState('{', 's1')).toMatch(/not JSON/);
     expect(decodeGuardState(text.replace('"version":1', '"version":9'), 's1')).toMatch(/version 9/);
