@@ -47,8 +47,12 @@ Examples:
   pitr verify                                   every chain and topic setting; exit 1 on a finding
   pitr verify --anchor > anchor-$(date +%F).txt  keep the chain heads somewhere the log's admins cannot write
   pitr verify --expect "$(cat anchor-2026-05-01.txt)"   the log still extends that day's state
+  pitr verify --since last                      only the records since the last clean verify on this host (cron)
+  pitr verify --since "$(cat anchor-2026-05-01.txt)"   only the records after that anchor, which the log must extend
 
-The result is saved for \`pitr status\` ($PITR_HOME/status/last-verify-<source-id>.json).`,
+The result, and the anchor of the last clean run that --since last continues from, is saved for
+\`pitr status\` ($PITR_HOME/status/last-verify-<source-id>.json, readable by its owner only): keep
+$PITR_HOME on a host and account the capture principal has no access to.`,
   checkpoint: `
 Examples:
   pitr checkpoint --once                         one pass: tables with >= 100000 changes since their last checkpoint
