@@ -6,12 +6,11 @@
 // position only moves past an incident once its copy is in place and reported). A restart starts from the
 // saved state, checked against the log, instead of rereading the log's whole history.
 import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mysql2/promise';
 import { LogFollower, type FollowedMessage } from '../log/log-follower.js';
 import { logTopics, type LogTopics } from '../log/topics.js';
 import { decodeRecord, peekRecord, RecordField } from '../log/record-codec.js';
 import { runRestore } from '../replay/restore.js';
-import { connectMysql, qid, qualified } from '../core/mysql-conn.js';
+import { connectMysql, qid, qualified, type Connection } from '../core/mysql-conn.js';
 import { describeMysqlUrl } from '../core/mysql-url.js';
 import { formatGtid } from '../core/gtid.js';
 import { binlogBasename } from '../core/position.js';

@@ -1,8 +1,7 @@
 // Guard's tables next to its copies in the recovery database: the incident ledger (one row per copy made
 // and reported, so a restart never reports one twice) and guard's saved state (what it knows about the
 // tables at a position of the log, so a restart need not reread the log). The only guard file with SQL.
-import type { Connection } from 'mysql2/promise';
-import { qualified } from '../core/mysql-conn.js';
+import { qualified, type Connection } from '../core/mysql-conn.js';
 import { firstRow, returnsRows, rowCount, tableExists } from '../core/catalog.js';
 import type { Incident } from './incident-detector.js';
 import { copyName, type IncidentReport } from './incident-report.js';
