@@ -42,7 +42,7 @@ export interface ShareOutcome {
 }
 
 /** Fetch sizes for verify: small enough that a fetch's decoded messages stay a few MB of heap. */
-const FETCH = { maxBytesPerPartition: 2 * 1024 * 1024, maxBytes: 4 * 1024 * 1024 };
+const FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024 };
 
 export async function verifyPartitions(
   kafka: LogClient,
