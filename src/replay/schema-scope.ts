@@ -3,7 +3,7 @@
 // relation. A one-table restore of a log covering 150 databases thus builds one scratch database,
 // not 150: less debris on the target, and less time. Pure.
 import type { DdlEntry } from '../log/meta-state.js';
-import { classifyDdl, rewriteDatabases } from '../schema/ddl-rewriter.js';
+import { classifyDdl, rewriteDatabases, usesDefaultDatabase } from '../schema/ddl-rewriter.js';
 
 export interface ScopeInput {
   /** Databases the restored tables live in (every name of their lineage) or the restored database. */
@@ -35,10 +35,14 @@ export function referencedDatabases(sql: string): Set<string> {
   return out;
 }
 
-/** Databases a replayed DDL statement touches: what it names, plus its default for table statements. */
+/**
+ * Databases a replayed DDL statement touches: what it names, plus its default for a table statement
+ * that may name a table without its database (a session's leftover USE must not pull in the history
+ * of a database the statement never touches).
+ */
 function ddlDatabases(d: DdlEntry): Set<string> {
   const dbs = referencedDatabases(d.ddl.statement);
-  if (classifyDdl(d.ddl.statement) === 'table' && d.ddl.defaultDatabase) dbs.add(d.ddl.defaultDatabase);
+  if (classifyDdl(d.ddl.statement) === 'table' && d.ddl.defaultDatabase && usesDefaultDatabase(d.ddl.statement)) dbs.add(d.ddl.defaultDatabase);
   return dbs;
 }
 

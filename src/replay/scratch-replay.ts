@@ -2,7 +2,7 @@
 // statement of the plan replayed in commit order (tolerating the errors of tables outside capture's
 // filter), and finally which of the requested tables exist at the cut.
 import type { Logger } from 'pino';
-import { classifyDdl, identName, rewriteDatabases, tokenize } from '../schema/ddl-rewriter.js';
+import { classifyDdl, identName, rewriteDatabases, tokenize, usesDefaultDatabase } from '../schema/ddl-rewriter.js';
 import { mysqlError, qid, type Connection } from '../core/mysql-conn.js';
 import { formatPosition } from '../core/position.js';
 import { CoverageError } from '../core/errors.js';
@@ -50,8 +50,9 @@ export class ScratchReplay {
     const kind = classifyDdl(d.statement);
     if (kind === 'other') return;
     const nameFor = (db: string) => this.scratch.nameFor(db);
-    // CREATE/DROP DATABASE log the named database as their default: nothing to switch to.
-    if (d.defaultDatabase && kind === 'table') {
+    // CREATE/DROP DATABASE log the named database as their default: nothing to switch to; nor does a
+    // statement whose every table is qualified (its default may be a database outside the restore).
+    if (d.defaultDatabase && kind === 'table' && usesDefaultDatabase(d.statement)) {
       const s = nameFor(d.defaultDatabase);
       await this.conn.query(`CREATE DATABASE IF NOT EXISTS ${qid(s)}`);
       await this.conn.query(`USE ${qid(s)}`);

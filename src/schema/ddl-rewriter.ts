@@ -273,6 +273,80 @@ export function renamedTables(sql: string, defaultDb: string): { from: TableName
   return out;
 }
 
+/**
+ * Whether a table statement may name a table of its default database: false only when every table
+ * it names is qualified (the forms capture logs: CREATE/ALTER/DROP/RENAME/TRUNCATE TABLE, CREATE/DROP
+ * INDEX, with LIKE, REFERENCES and RENAME TO targets). Anything it cannot read counts as using it.
+ */
+export function usesDefaultDatabase(sql: string): boolean {
+  const toks = tokenize(sql);
+  const sig = toks.map((t, i) => ({ t, i })).filter((x) => x.t.kind !== 'ws' && x.t.kind !== 'comment');
+  const word = (k: number) => (sig[k]?.t.kind === 'word' ? sig[k]!.t.text.toUpperCase() : '');
+  // A name at sig[k]: null when none can be read there, else whether it is qualified; `next` is its end in sig.
+  const nameAt = (k: number): { qualified: boolean; next: number } | null => {
+    if (!sig[k]) return null;
+    const n = readTableName(toks, sig[k]!.i, '');
+    if (!n) return null;
+    const next = sig.findIndex((x) => x.i >= n.next);
+    return { qualified: n.name.database !== '', next: next < 0 ? sig.length : next };
+  };
+  // Every name of a comma list (DROP TABLE a, b / RENAME TABLE a TO b, c TO d) from sig[k].
+  const list = (k: number, pairs: boolean): boolean => {
+    for (;;) {
+      const a = nameAt(k);
+      if (!a || !a.qualified) return true;
+      k = a.next;
+      if (pairs) {
+        if (word(k) !== 'TO') return true;
+        const b = nameAt(k + 1);
+        if (!b || !b.qualified) return true;
+        k = b.next;
+      }
+      if (sig[k]?.t.text === ',') k++;
+      else return sig[k] !== undefined && !['WAIT', 'NOWAIT', 'RESTRICT', 'CASCADE'].includes(word(k));
+    }
+  };
+  let k = 0;
+  const verb = word(k++);
+  while (['OR', 'REPLACE', 'ONLINE', 'IGNORE', 'UNIQUE', 'FULLTEXT', 'SPATIAL'].includes(word(k))) k++;
+  const object = word(k++);
+  if (object === 'INDEX') {
+    // CREATE INDEX [IF NOT EXISTS] i [USING ...] ON t (...) / DROP INDEX [IF EXISTS] i ON t
+    const on = sig.findIndex((x, j) => j > k && word(j) === 'ON');
+    const t = on < 0 ? null : nameAt(on + 1);
+    return !t || !t.qualified;
+  }
+  if (verb === 'TRUNCATE') {
+    const t = nameAt(object === 'TABLE' ? k : k - 1);
+    return !t || !t.qualified || sig[t.next] !== undefined;
+  }
+  if (object !== 'TABLE' && object !== 'TABLES') return true;
+  if (word(k) === 'IF') k += word(k + 1) === 'NOT' ? 3 : 2;
+  if (verb === 'DROP') return list(k, false);
+  if (verb === 'RENAME') return list(k, true);
+  if (verb !== 'CREATE' && verb !== 'ALTER') return true;
+  const subject = nameAt(k);
+  if (!subject || !subject.qualified) return true;
+  // Other names inside the statement: LIKE t, REFERENCES t, a top-level RENAME [TO|AS] t; a SELECT
+  // (CREATE TABLE ... SELECT) reads tables this reader does not follow.
+  let depth = 0;
+  for (let j = subject.next; j < sig.length; j++) {
+    const text = sig[j]!.t.text;
+    if (text === '(') depth++;
+    else if (text === ')') depth--;
+    const w = word(j);
+    if (w === 'SELECT' || w === 'FROM' || w === 'JOIN') return true;
+    if (w === 'LIKE' || w === 'REFERENCES') {
+      const t = nameAt(j + 1);
+      if (!t || !t.qualified) return true;
+    } else if (w === 'RENAME' && depth === 0 && !['COLUMN', 'INDEX', 'KEY'].includes(word(j + 1))) {
+      const t = nameAt(word(j + 1) === 'TO' || word(j + 1) === 'AS' ? j + 2 : j + 1);
+      if (!t || !t.qualified) return true;
+    }
+  }
+  return false;
+}
+
 /** A foreign key a statement declares: `child` references `parent`; `acts` when it has a referential action (CASCADE, SET NULL, SET DEFAULT). */
 export interface ForeignKeyEdge {
   child: TableName;

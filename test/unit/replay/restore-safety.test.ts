@@ -84,6 +84,27 @@ describe('schema scope', () => {
     expect(scope.snapshotTables).toEqual([0, 1]);
     expect(scope.createDatabases).toEqual(['CREATE DATABASE `shop`', 'CREATE DATABASE `ref`']);
   });
+
+  it('does not follow the default database of a statement whose tables are all qualified', () => {
+    // A session that ran USE corpus earlier logs corpus as the default of everything it does later.
+    const corpus = { start: ['shop'], snapshotTables: [{ database: 'corpus', createSql: 'CREATE TABLE `t1` (`a` time)' }], createDatabases: ['CREATE DATABASE `corpus`'] };
+    const scope = schemaScope({
+      ...corpus,
+      ddl: [
+        entry('CREATE TABLE t1 (a TIME)', 'corpus', 1),
+        entry('CREATE TABLE shop.items (id INT PRIMARY KEY)', 'corpus', 2),
+        entry('ALTER TABLE `shop`.items RENAME TO shop.goods', 'corpus', 3),
+        entry('DROP TABLE t1', 'corpus', 4),
+        entry('RENAME TABLE shop.goods TO products', 'corpus', 5),
+      ],
+    });
+    // The last one names corpus.products (unqualified target): corpus is needed from there on.
+    expect([...scope.databases].sort()).toEqual(['corpus', 'shop']);
+    const narrow = schemaScope({ ...corpus, ddl: [entry('CREATE TABLE t1 (a TIME)', 'corpus', 1), entry('CREATE TABLE shop.items (id INT PRIMARY KEY)', 'corpus', 2), entry('DROP TABLE t1', 'corpus', 4)] });
+    expect([...narrow.databases]).toEqual(['shop']);
+    expect(narrow.ddl.map((d) => d.ddl.statement)).toEqual(['CREATE TABLE shop.items (id INT PRIMARY KEY)']);
+    expect(narrow.snapshotTables).toEqual([]);
+  });
 });
 
 describe('cut report', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDdl, identName, leadingWords, rewriteDatabases, tokenize } from '../../../src/schema/ddl-rewriter.js';
+import { classifyDdl, identName, leadingWords, rewriteDatabases, tokenize, usesDefaultDatabase } from '../../../src/schema/ddl-rewriter.js';
 
 const scratch = (db: string): string => `s_${db}`;
 
@@ -155,4 +155,35 @@ describe('rewriteDatabases', () => {
   it('leaves a leading-dot decimal literal (DEFAULT .5) alone', () => {
     expect(rewriteDatabases('ALTER TABLE t ADD c DOUBLE DEFAULT .5', scratch)).toBe('ALTER TABLE t ADD c DOUBLE DEFAULT .5');
   });
+});
+
+describe('usesDefaultDatabase', () => {
+  it.each([
+    'CREATE TABLE db.t (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES db.parent (id))',
+    'create table if not exists `db`.`t` like `db`.`tpl`',
+    'CREATE OR REPLACE TABLE db.t (a INT)',
+    'ALTER TABLE db.t ADD COLUMN c INT, RENAME COLUMN c TO d, RENAME INDEX i TO j',
+    'ALTER ONLINE TABLE db.t RENAME TO db.u',
+    'DROP TABLE IF EXISTS db.a, `db`.b',
+    'DROP TABLE db.a RESTRICT',
+    'RENAME TABLE db.a TO db.b, db.c TO other.d',
+    'TRUNCATE TABLE db.t',
+    'TRUNCATE db.t',
+    'CREATE UNIQUE INDEX i ON db.t (a)',
+    'DROP INDEX i ON db.t',
+  ])('every table qualified: %s', (sql) => expect(usesDefaultDatabase(sql)).toBe(false));
+
+  it.each([
+    'CREATE TABLE t (id INT)',
+    'CREATE TABLE db.t (p INT REFERENCES parent (id))',
+    'CREATE TABLE db.t LIKE tpl',
+    'ALTER TABLE db.t RENAME TO u',
+    'ALTER TABLE db.t RENAME u',
+    'ALTER TABLE t ADD c INT',
+    'DROP TABLE db.a, b',
+    'RENAME TABLE db.a TO b',
+    'TRUNCATE t',
+    'CREATE INDEX i ON t (a)',
+    'CREATE TABLE db.t SELECT * FROM src',
+  ])('may use the default database: %s', (sql) => expect(usesDefaultDatabase(sql)).toBe(true));
 });
