@@ -6,7 +6,7 @@ import { decodeRecord, fromPositionMsg, tableKey, toBigInt, viewRowRecord, type 
 import { MetaState } from '../log/meta-state.js';
 import { parseLinkHeaders, type ChainHead } from '../log/integrity-chain.js';
 import type { LogTopics } from '../log/topics.js';
-import type { CheckpointManifestMsg, CheckpointTableMsg } from '../log/record-types.js';
+import type { CheckpointManifestMsg, CheckpointTableMsg, Int64, RecordMsg } from '../log/record-types.js';
 import { comparePositions, type Position } from '../core/position.js';
 import { tableId } from '../core/table-name.js';
 import { partitionFor } from '../log/partitioner.js';
@@ -19,26 +19,40 @@ export interface IndexedMeta {
   meta: MetaState;
   /** Per transaction index (MetaState order): offset and chain link of the TxnIndex that lists it, and its gtid_pos. */
   txnRecord: Array<{ offset: bigint; link: ChainHead | undefined; gtidPos: string }>;
+  /** Where the read ended: the offset after the last record read and that record's chain link (a meta image's binding). */
+  end: { nextOffset: bigint; link: ChainHead | undefined };
 }
 
-export async function readIndexedMeta(kafka: LogClient, topics: LogTopics, sourceId: string, groupPrefix: string): Promise<IndexedMeta> {
+/** Reads the meta topic whole; `onRecord` sees each record, in order, before the fold does. */
+export async function readIndexedMeta(
+  kafka: LogClient,
+  topics: LogTopics,
+  sourceId: string,
+  groupPrefix: string,
+  onRecord?: (rec: RecordMsg, offset: bigint) => void,
+): Promise<IndexedMeta> {
   const meta = new MetaState();
   const txnRecord: IndexedMeta['txnRecord'] = [];
+  const end: IndexedMeta['end'] = { nextOffset: 0n, link: undefined };
   await readPartitions(kafka, topics.meta, {
     partitions: [0],
     groupPrefix,
     onMessages: (_p, msgs) => {
       for (const m of msgs) {
         const rec = decodeRecord(m.value, { topic: topics.meta, partition: 0, offset: m.offset }, sourceId);
+        onRecord?.(rec, m.offset);
         meta.add(rec);
-        const link = parseLinkHeaders(m.headers);
+        const parsed = parseLinkHeaders(m.headers);
+        const link = typeof parsed === 'string' ? undefined : parsed;
+        end.nextOffset = m.offset + 1n;
+        if (link) end.link = link;
         while (txnRecord.length < meta.txnCount) {
-          txnRecord.push({ offset: m.offset, link: typeof link === 'string' ? undefined : link, gtidPos: rec.txnIndex?.gtidPos ?? '' });
+          txnRecord.push({ offset: m.offset, link, gtidPos: rec.txnIndex?.gtidPos ?? '' });
         }
       }
     },
   });
-  return { meta, txnRecord };
+  return { meta, txnRecord, end };
 }
 
 /** Every checkpoint manifest on the checkpoints topic, in log order (missing topic: none). Reads every record. */
@@ -221,6 +235,22 @@ export async function linkBefore(kafka: LogClient, topic: string, partition: num
     });
     if (found || from === 0n) return found;
   }
+}
+
+/**
+ * Whether the chain link the log holds before `next` in a partition is the one claimed (has_head, head_seq,
+ * head_hash of a binding); if not, "bound to ... at chain link ..., the log holds ... there".
+ */
+export async function bindingMismatch(
+  kafka: LogClient,
+  b: { topic: string; partition: number; nextOffset: Int64; hasHead: boolean; headSeq?: Int64; headHash?: Uint8Array },
+  groupPrefix: string,
+): Promise<string | undefined> {
+  const next = toBigInt(b.nextOffset);
+  const actual = await linkBefore(kafka, b.topic, b.partition, next, groupPrefix);
+  const claimed = b.hasHead ? { seq: toBigInt(b.headSeq), hash: Buffer.from(b.headHash ?? []) } : undefined;
+  const same = actual === undefined ? claimed === undefined : claimed !== undefined && actual.seq === claimed.seq && actual.hash.equals(claimed.hash);
+  return same ? undefined : `bound to ${b.topic}/${b.partition} before offset ${next} at chain link ${claimed ? `seq ${claimed.seq}` : '(none)'}, the log holds ${actual ? `seq ${actual.seq}` : 'no chained record'} there`;
 }
 
 /** Where a checkpoint at a position is bound in one changes partition (see CheckpointManifest.Binding). */

@@ -4,13 +4,15 @@
 import type { Finding } from '../log/integrity-chain.js';
 import { logTopics, type LogTopics } from '../log/topics.js';
 import { fromPositionMsg, toBigInt, toNumber, type RowRecordView } from '../log/record-codec.js';
-import type { CheckpointManifestMsg, CheckpointTableMsg } from '../log/record-types.js';
+import type { CheckpointManifestMsg, CheckpointTableMsg, MetaImageMsg } from '../log/record-types.js';
+import { MetaImageBuilder } from '../log/meta-image.js';
+import { imageBindingMismatch, readMetaImage } from './meta-image-store.js';
 import type { MetaState } from '../log/meta-state.js';
 import { comparePositions } from '../core/position.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
 import { logger } from '../core/logger.js';
 import { ddlTouches, emptiesTable, type StoredCheckpoint, type TableBase } from './checkpoint-plan.js';
-import { carriedDirectory, directoryOf, foldTables, linkBefore, readCheckpointRows, readCheckpoints, readIndexedMeta, type ManifestDirectory } from './checkpoint-store.js';
+import { bindingMismatch, carriedDirectory, directoryOf, foldTables, readCheckpointRows, readCheckpoints, readIndexedMeta, type ManifestDirectory } from './checkpoint-store.js';
 import { digestViews } from './image-fold.js';
 import { countPartitions, type LogClient } from '../log/kafka-log.js';
 
@@ -47,11 +49,8 @@ export async function checkStoredCheckpoint(
   const at = (offset: bigint | undefined, message: string, table?: string) => checkpointFinding(topics, c, message, offset, table);
   // Each binding and each table is a read of its own: side by side, findings in manifest order.
   const bindingChecks = m.bindings.map(async (b) => {
-    const next = toBigInt(b.nextOffset);
-    const actual = await linkBefore(kafka, b.topic, b.partition, next, groupPrefix);
-    const claimed = b.hasHead ? { seq: toBigInt(b.headSeq), hash: Buffer.from(b.headHash ?? []) } : undefined;
-    const same = actual === undefined ? claimed === undefined : claimed !== undefined && actual.seq === claimed.seq && actual.hash.equals(claimed.hash);
-    return same ? [] : [at(undefined, `bound to ${b.topic}/${b.partition} before offset ${next} at chain link ${claimed ? `seq ${claimed.seq}` : '(none)'}, the log holds ${actual ? `seq ${actual.seq}` : 'no chained record'} there`)];
+    const wrong = await bindingMismatch(kafka, b, groupPrefix);
+    return wrong ? [at(undefined, wrong)] : [];
   });
   const tableChecks = tables.map(async (t) => {
     const findings: Finding[] = [];
@@ -79,7 +78,26 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
   const all = await readCheckpoints(kafka, topics, sourceId, groupPrefix);
   const stored = after === undefined ? all : all.filter((c) => c.offset > after);
   if (!stored.length) return [];
-  const { meta } = await readIndexedMeta(kafka, topics, sourceId, groupPrefix);
+  // Each meta image is re-derived while the meta topic is read: a builder per merge bound, its digest taken
+  // where the image ends.
+  const images = stored
+    .filter((c) => c.manifest.hasMetaImage && c.manifest.metaImage)
+    .map((c) => ({ c, image: c.manifest.metaImage!, next: toBigInt(c.manifest.metaImage!.metaNextOffset) }))
+    .sort((a, b) => (a.next < b.next ? -1 : a.next > b.next ? 1 : 0));
+  const builders = new Map(images.map((x) => [x.image.maxTxns, new MetaImageBuilder(x.image.maxTxns)]));
+  const derived = new Map<StoredCheckpoint, { digest: Buffer; metaRecords: number }>();
+  let settled = 0;
+  const settle = (offset?: bigint) => {
+    for (; settled < images.length && (offset === undefined || images[settled]!.next <= offset); settled++) {
+      const b = builders.get(images[settled]!.image.maxTxns)!;
+      derived.set(images[settled]!.c, { digest: b.digest(), metaRecords: b.metaRecords });
+    }
+  };
+  const { meta } = await readIndexedMeta(kafka, topics, sourceId, groupPrefix, (rec, offset) => {
+    settle(offset);
+    for (const b of builders.values()) b.add(rec);
+  });
+  settle();
   const partitionCount = await countPartitions(kafka, topics.changes);
   const proven = new Map<string, Map<string, CheckpointTableMsg>>();
   for (const c of all) if (!stored.includes(c)) proven.set(c.manifest.checkpointId, new Map(c.manifest.tables.map((t) => [tableId(t.database, t.table), t])));
@@ -88,6 +106,7 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
     const m = c.manifest;
     const check: CheckpointCheck = { checkpointId: m.checkpointId, offset: c.offset, verifiedTables: [], findings: await checkStoredCheckpoint(kafka, topics, sourceId, groupPrefix, c) };
     const at = (message: string, table?: string) => checkpointFinding(topics, c, message, undefined, table);
+    if (m.hasMetaImage && m.metaImage) check.findings.push(...(await metaImageFindings(kafka, topics, sourceId, m.metaImage, derived.get(c)!, at)));
     if (m.hasDirectory) {
       const wrong = directoryMismatch(carriedDirectory(m), directoryOf(all.slice(0, all.indexOf(c))));
       if (wrong) check.findings.push(at(`its directory of earlier checkpoints is wrong: ${wrong}`));
@@ -119,6 +138,25 @@ export async function verifyCheckpoints(kafka: LogClient, sourceId: string, grou
     if (!check.findings.length) proven.set(m.checkpointId, new Map(m.tables.map((t) => [tableId(t.database, t.table), t])));
     log.debug({ checkpoint: m.checkpointId, tables: m.tables.length, findings: check.findings.length }, 'checkpoint verified');
     out.push(check);
+  }
+  return out;
+}
+
+/** A meta image's parts against its manifest, its binding against the meta chain, and its digest against the one re-derived. */
+async function metaImageFindings(
+  kafka: LogClient,
+  topics: LogTopics,
+  sourceId: string,
+  image: MetaImageMsg,
+  derived: { digest: Buffer; metaRecords: number },
+  at: (message: string) => Finding,
+): Promise<Finding[]> {
+  const [parts, unbound] = await Promise.all([readMetaImage(kafka, topics, sourceId, image), imageBindingMismatch(kafka, topics, image)]);
+  const out: Finding[] = [];
+  if (parts.problem) out.push(at(parts.problem));
+  if (unbound) out.push(at(unbound));
+  if (!parts.problem && (!derived.digest.equals(Buffer.from(image.digest ?? [])) || derived.metaRecords !== toNumber(image.metaRecords))) {
+    out.push(at(`its meta image does not re-derive from the meta topic before offset ${toBigInt(image.metaNextOffset)} (${derived.metaRecords} meta records there, the image stands for ${toNumber(image.metaRecords)}): altered or forged`));
   }
   return out;
 }

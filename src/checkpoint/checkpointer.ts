@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { kafkaClient, LogAppender, countPartitions, type OutMessage } from '../log/kafka-log.js';
 import { checkpointerTransactionalId, logTopics, type LogTopics } from '../log/topics.js';
-import { encodeRecord, encodeRowsRecord, tableKey, toPositionMsg } from '../log/record-codec.js';
+import { encodeRecord, encodeRowsRecord, tableKey, toNumber, toPositionMsg } from '../log/record-codec.js';
 import { RECORD_VERSION, type CheckpointBindingMsg, type CheckpointManifestMsg, type CheckpointTableMsg } from '../log/record-types.js';
 import { chunkBySize } from '../log/txn-records.js';
 import { CHECKPOINTER_GROUP_PREFIX } from '../log/provision.js';
@@ -15,9 +15,14 @@ import { PitrError } from '../core/errors.js';
 import { planBases, type TableBase } from './checkpoint-plan.js';
 import { MANIFEST_KEY, countChanges, foldTables, newestCheckpoints, readCheckpointRows, readDirectory, readIndexedMeta, type PartitionBound } from './checkpoint-store.js';
 import type { ImageFold } from './image-fold.js';
+import { DEFAULT_IMAGE_MAX_TXNS, MetaImageBuilder } from '../log/meta-image.js';
+import { writeMetaImage } from './meta-image-store.js';
 
 /** Row changes since its base after which a table gets a new checkpoint, unless told otherwise. */
 export const DEFAULT_MIN_CHANGES = 100_000;
+
+/** Meta records since the newest image after which a pass writes a new one even without tables to checkpoint. */
+const META_IMAGE_MIN_RECORDS = 1_000;
 
 /** Bytes of row records per Kafka transaction: large tables take several, the manifest one of its own. */
 const TXN_BYTES = 4 * 1024 * 1024;
@@ -45,7 +50,9 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
   const kafka = kafkaClient(opts.kafka, 'checkpointer', { clientId: `pitr-checkpointer-${opts.sourceId}` });
   const topics = logTopics(opts.sourceId);
   const group = `${CHECKPOINTER_GROUP_PREFIX}${opts.sourceId}`;
-  const { meta, txnRecord } = await readIndexedMeta(kafka, topics, opts.sourceId, group);
+  // The pass reads the meta topic whole anyway: the image of it that readers start from costs no extra read.
+  const image = new MetaImageBuilder(DEFAULT_IMAGE_MAX_TXNS);
+  const { meta, txnRecord, end } = await readIndexedMeta(kafka, topics, opts.sourceId, group, (rec) => image.add(rec));
   const result: CheckpointPassResult = { tables: [], skipped: [], unchanged: 0 };
   if (meta.txnCount === 0) {
     log.info('the log holds no committed transaction yet: nothing to checkpoint');
@@ -70,7 +77,9 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
   const counts = await countChanges(kafka, topics, opts.sourceId, group, meta, at, plan.bases, partitionCount);
   const selected = plan.bases.filter((b) => (counts.get(tableId(b.database, b.table)) ?? 0) >= minChanges);
   result.unchanged = plan.bases.length - selected.length;
-  if (!selected.length) {
+  // Without a table to checkpoint, a manifest of its own still carries a new meta image once the meta topic grew enough.
+  const imaged = dir.newest?.manifest.hasMetaImage ? toNumber(dir.newest.manifest.metaImage?.metaRecords) : 0;
+  if (!selected.length && image.metaRecords - imaged < Math.min(minChanges, META_IMAGE_MIN_RECORDS)) {
     log.info({ position: formatPosition(at, basename), minChanges, tables: plan.bases.length }, 'no table changed enough since its checkpoint: nothing written');
     return result;
   }
@@ -91,6 +100,7 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
       const t = tables.at(-1)!;
       result.tables.push({ database: b.database, table: b.table, rows: Number(t.rows), changes: fold.changes, base: b.kind === 'ddl' ? 'ddl' : `${b.kind} ${b.id}` });
     }
+    const metaImage = await writeMetaImage(appender, topics, opts.sourceId, image, DEFAULT_IMAGE_MAX_TXNS, end);
     const manifest: CheckpointManifestMsg = {
       checkpointId: id,
       position: toPositionMsg(at),
@@ -101,11 +111,13 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
       tables,
       directory: [...dir.directory.values()].map((d) => ({ database: d.database, table: d.table, offset: d.offset.toString() })),
       hasDirectory: true,
+      metaImage,
+      hasMetaImage: true,
     };
     await appender.appendAtomically([
       { topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: opts.sourceId, checkpointManifest: manifest }) },
     ]);
-    log.info({ checkpoint: id, position: formatPosition(at, basename), tables: tables.length }, 'checkpoint written');
+    log.info({ checkpoint: id, position: formatPosition(at, basename), tables: tables.length, metaImageRecords: metaImage.records, metaRecords: image.metaRecords }, 'checkpoint written');
     result.checkpointId = id;
     result.position = formatPosition(at, basename);
     return result;

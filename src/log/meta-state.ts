@@ -132,7 +132,14 @@ export class MetaState {
       }
       if (t.fileSeq.length) {
         const range = { from: this.txnPosition(base), to: this.txnPosition(this.txnFile.length - 1) };
-        if (t.indexed) for (const sp of t.spans ?? []) this.addSpan(sp, range);
+        // A meta image's merged TxnIndex says which of its transactions each span was written for.
+        const first = t.spanFirstTxn ?? [];
+        const last = t.spanLastTxn ?? [];
+        if (t.indexed) {
+          (t.spans ?? []).forEach((sp, k) =>
+            this.addSpan(sp, k < first.length ? { from: this.txnPosition(base + first[k]!), to: this.txnPosition(base + last[k]!) } : range),
+          );
+        }
         else this.unindexed.push(range);
       }
       for (const st of t.staged ?? []) {

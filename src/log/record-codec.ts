@@ -251,6 +251,7 @@ export const RecordField = {
   Gap: 16,
   CoverageEnd: 17,
   CheckpointManifest: 18,
+  MetaImagePart: 19,
 } as const;
 
 const WIRE_VARINT = 0;
@@ -258,7 +259,7 @@ const WIRE_LEN = 2;
 const tagOf = (field: number, wireType: number) => field * 8 + wireType;
 
 function isBody(field: number, wireType: number): boolean {
-  return field >= RecordField.Change && field <= RecordField.CheckpointManifest && wireType === WIRE_LEN;
+  return field >= RecordField.Change && field <= RecordField.MetaImagePart && wireType === WIRE_LEN;
 }
 
 interface Envelope {
@@ -296,7 +297,7 @@ function readEnvelope(buf: Buffer, firstBody: boolean): Envelope {
 }
 
 /**
- * Field number of the record's body (RecordField.Change ... CheckpointManifest), 0 if none, read from
+ * Field number of the record's body (RecordField.Change ... MetaImagePart), 0 if none, read from
  * the wire without decoding anything: readers skip bodies they do not want (snapshot rows) at the cost
  * of a tag scan rather than a full decode.
  */

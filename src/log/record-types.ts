@@ -149,6 +149,9 @@ export interface TxnIndexMsg {
   /** The batch's table index, complete when `indexed`. */
   spans?: RecordSpanMsg[];
   indexed?: boolean;
+  /** Meta images only: the transactions (indexes into the arrays) each span was written for. */
+  spanFirstTxn?: number[];
+  spanLastTxn?: number[];
 }
 
 export interface StagedTxnMsg {
@@ -215,6 +218,31 @@ export interface CheckpointManifestMsg {
   /** Per table some earlier manifest holds, the newest such manifest's offset (set when `hasDirectory`). */
   directory?: { database: string; table: string; offset: Int64 }[];
   hasDirectory?: boolean;
+  /** The meta topic folded up to an offset (set when `hasMetaImage`). */
+  metaImage?: MetaImageMsg | null;
+  hasMetaImage?: boolean;
+}
+
+/** Where a checkpoint's meta image is and what it stands for (see log.proto). */
+export interface MetaImageMsg {
+  imageId: string;
+  firstOffset: Int64;
+  lastOffset: Int64;
+  parts: number;
+  digest: Uint8Array;
+  records: number;
+  metaRecords: Int64;
+  metaNextOffset: Int64;
+  hasHead: boolean;
+  headSeq?: Int64;
+  headHash?: Uint8Array;
+  maxTxns: number;
+}
+
+export interface MetaImagePartMsg {
+  imageId: string;
+  part: number;
+  records: Uint8Array[];
 }
 
 export interface RecordMsg {
@@ -229,6 +257,7 @@ export interface RecordMsg {
   gap?: GapMsg;
   coverageEnd?: CoverageEndMsg;
   checkpointManifest?: CheckpointManifestMsg;
+  metaImagePart?: MetaImagePartMsg;
 }
 
 export const RECORD_VERSION = 1;

@@ -11,7 +11,7 @@ import type { SnapshotInfo } from '../log/meta-state.js';
 import { comparePositions, withinCut, type Cut, type Position } from '../core/position.js';
 import { CorruptLogError } from '../core/errors.js';
 import { formatQualifiedName, tableId } from '../core/table-name.js';
-import { newestCheckpoints } from '../checkpoint/checkpoint-store.js';
+import { newestCheckpoints, type readDirectory } from '../checkpoint/checkpoint-store.js';
 import { checkStoredCheckpoint } from '../checkpoint/checkpoint-verifier.js';
 import type { StoredCheckpoint } from '../checkpoint/checkpoint-plan.js';
 import { logger } from '../core/logger.js';
@@ -36,12 +36,14 @@ export async function checkpointBases(
   snapshot: SnapshotInfo,
   cut: Cut,
   wanted: (database: string, table: string) => boolean,
+  /** The checkpoints directory when already read (with the meta image). */
+  directory?: Awaited<ReturnType<typeof readDirectory>>,
 ): Promise<Map<string, CheckpointBase>> {
   const out = new Map<string, CheckpointBase>();
   const group = 'pitr-restore-checkpoints';
   const accept = (x: StoredCheckpoint) => x.manifest.snapshotId === snapshot.id && comparePositions(x.position, snapshot.position) > 0 && withinCut(x.position, cut);
   // A log without a checkpoints topic (older provisioning) has no checkpoints.
-  const chosen = await newestCheckpoints(kafka, topics, sourceId, group, accept, wanted).catch(() => new Map<string, StoredCheckpoint>());
+  const chosen = await newestCheckpoints(kafka, topics, sourceId, group, accept, wanted, directory).catch(() => new Map<string, StoredCheckpoint>());
   // Each table's checks and rows are reads of their own: run them side by side.
   await Promise.all([...chosen].map(async ([id, c]) => {
     const entry = c.manifest.tables.find((e) => tableId(e.database, e.table) === id)!;

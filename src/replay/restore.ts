@@ -1,11 +1,12 @@
-// Restore orchestrator: reads the meta topic and plans the restore (restore-plan.ts), builds the
+// Restore orchestrator: reads the meta topic (from the newest checkpoint's meta image) and plans the restore (restore-plan.ts), builds the
 // scratch schemas (scratch-replay.ts), reads the needed partitions into the segment fold
 // (segment-fold.ts), loads segment after segment between the DDL statements it replays, and
 // renames the finished tables into place (table-swap.ts).
 import { kafkaClient, readPartitions, topicLayout, type LogClient } from '../log/kafka-log.js';
 import { logTopics } from '../log/topics.js';
 import { partitionFor } from '../log/partitioner.js';
-import { readMeta } from '../log/meta-reader.js';
+import type { MetaState } from '../log/meta-state.js';
+import { readMetaFromImage, type MetaRead } from '../checkpoint/meta-image-store.js';
 import { refuseUncovered } from '../log/table-coverage.js';
 import type { CutSpec } from './cut-planner.js';
 import { checkRequest, indexedSpans, planRestore, restoresTable, type RestorePlan } from './restore-plan.js';
@@ -100,10 +101,14 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // The target connection opens while the meta topic is read (fixed costs of every restore overlap).
   const connecting = openRestoreConnection(opts.target);
   connecting.catch(() => undefined);
-  let meta: Awaited<ReturnType<typeof readMeta>>;
+  let meta: MetaState;
+  let metaRead: MetaRead;
   let plan: RestorePlan;
   try {
-    meta = await readMeta(kafka, topics, opts.sourceId);
+    // From the newest checkpoint's meta image (checked) and the meta records after it, not the whole topic.
+    metaRead = await readMetaFromImage(kafka, topics, opts.sourceId, { whole: opts.noCheckpoint });
+    meta = metaRead.meta;
+    if (metaRead.imageOf) log.debug({ checkpoint: metaRead.imageOf.manifest.checkpointId, metaRecords: meta.records }, 'meta read from a checkpoint image');
     plan = planRestore(meta, opts);
     // Tables capture stopped capturing (capture --narrow): a cut after that would miss their rows.
     refuseUncovered(meta, { tables: opts.tables, database: opts.database }, plan.cut, 'asOf' in opts.cut ? opts.cut.asOf : undefined);
@@ -127,7 +132,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     // They and the changes topic's layout are read from Kafka while the target is prepared.
     const checkpointsRead = opts.noCheckpoint
       ? Promise.resolve(new Map<string, CheckpointBase>())
-      : checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t) && !plan.cascade.has(tableId(db, t)));
+      : checkpointBases(kafka, topics, opts.sourceId, snapshot, cut, (db, t) => restoresTable(plan, opts, db, t) && !plan.cascade.has(tableId(db, t)), metaRead.directory);
     const layoutRead = changePartitions(kafka, topics.changes);
     // Surfaced where they are awaited, never as unhandled rejections meanwhile.
     checkpointsRead.catch(() => undefined);

@@ -1,6 +1,7 @@
 // Checkpoints on a log of their own: the checkpointer writes images folded from the log, verify re-derives
 // them, a forged checkpoint (valid protobuf, wrong rows, chain extended correctly by the checkpointer's own
-// credentials) is named by verify, and rows a killed checkpointer left without a manifest are never used.
+// credentials) is named by verify, and rows a killed checkpointer left without a manifest are never used. Restores
+// start from the newest manifest's meta image; an altered one is refused, a forged one named by verify.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type mysql from 'mysql2/promise';
@@ -13,6 +14,8 @@ import { decodeRecord, encodeRecord, encodeRowsRecord, viewRowRecord } from '../
 import { RECORD_VERSION } from '../../src/log/record-types.js';
 import { MANIFEST_KEY, directoryAfter, readCheckpointRows, readCheckpoints } from '../../src/checkpoint/checkpoint-store.js';
 import { digestViews } from '../../src/checkpoint/image-fold.js';
+import { META_IMAGE_KEY, readMetaImage } from '../../src/checkpoint/meta-image-store.js';
+import { imageDigest } from '../../src/log/meta-image.js';
 import { CHECKPOINTER_GROUP_PREFIX } from '../../src/log/provision.js';
 
 const RUN = Date.now().toString(36);
@@ -214,4 +217,77 @@ describe('checkpoints', () => {
       await tgt.end();
     }
   }, 180_000);
+
+  it('restores from the newest meta image, refuses an altered one, and verify names a forged one', async () => {
+    await src.query(`INSERT INTO ${DB2}.r VALUES (6,'f')`);
+    await capture();
+    const cp = await checkpoint();
+    expect(cp.checkpointId).toBeDefined();
+    const oracle = (await dumpTable(src, DB2, 'r'))!;
+    const tgt = await connect(info.target);
+    const [[g]] = (await src.query('SELECT @@gtid_binlog_pos AS pos')) as unknown as [{ pos: string }[]];
+    const lastGtid = g!.pos.split(',').find((x) => x.startsWith('0-'))!;
+    const restore = (into: string, extra: string[] = []) =>
+      pitr(['restore', '--table', `${DB2}.r`, '--through-gtid', lastGtid, '--into-database', `${DB2}_${into}`, '--source-id', SID, ...extra], { PITR_LOG_LEVEL: 'debug', PITR_LOG_FORMAT: 'json' });
+    try {
+      const imaged = await restore('mi');
+      expect(imaged.code, imaged.stderr).toBe(0);
+      expect(imaged.stderr).toContain(`"checkpoint":"${cp.checkpointId}"`);
+      expect(imaged.stderr).toContain('meta read from a checkpoint image');
+      expect((await dumpTable(tgt, `${DB2}_mi`, 'r'))!.rows).toEqual(oracle.rows);
+
+      // Altered after the checkpointer wrote it: the manifest's digest no longer matches the image.
+      const altered = await forgeMetaImage(false);
+      const refused = await restore('ma');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`checkpoint ${altered} failed its checks (its meta image does not match the digest its manifest gives)`);
+      const exact = await restore('ma', ['--no-checkpoint']);
+      expect(exact.code, exact.stderr).toBe(0);
+      expect(exact.stderr).not.toContain('meta read from a checkpoint image');
+      expect((await dumpTable(tgt, `${DB2}_ma`, 'r'))!.rows).toEqual(oracle.rows);
+
+      // Forged with a matching digest (the forger held the checkpointer's rights): verify re-derives the image.
+      const forged = await forgeMetaImage(true);
+      const v = await verify();
+      expect(v.code).toBe(1);
+      const about = (id: string) => v.res.findings.filter((f) => f.kind === 'checkpoint' && f.message.includes(`checkpoint ${id}`));
+      expect(about(altered).map((f) => f.message).join('\n')).toMatch(/meta image does not match the digest/);
+      expect(about(forged).map((f) => f.message).join('\n')).toMatch(/meta image does not re-derive from the meta topic/);
+    } finally {
+      for (const d of ['mi', 'ma']) await tgt.query(`DROP DATABASE IF EXISTS ${DB2}_${d}`).catch(() => undefined);
+      await tgt.end();
+    }
+  }, 180_000);
 });
+
+/**
+ * Appends, with the checkpointer's credentials, a manifest (no tables) whose meta image is the newest one with
+ * the last transaction's commit time moved; its digest is the forged image's (`matchForged`) or the real one's.
+ */
+async function forgeMetaImage(matchForged: boolean): Promise<string> {
+  const topics = logTopics(SID);
+  const kafka = kafkaClient(info.kafka, 'reader', { clientId: 'cp-test-reader' });
+  const all = await readCheckpoints(kafka, topics, SID, 'pitr-cp-test');
+  // The newest the checkpointer wrote (forged manifests here hold no tables).
+  const real = all.filter((c) => c.manifest.hasMetaImage && c.manifest.tables.length).at(-1)!;
+  const image = real.manifest.metaImage!;
+  const { records, problem } = await readMetaImage(kafka, topics, SID, image);
+  expect(problem).toBeUndefined();
+  const decoded = records.map((r) => decodeRecord(r, 'forge', SID));
+  const last = decoded.findLast((r) => r.txnIndex?.commitTime.length)!.txnIndex!;
+  last.commitTime[last.commitTime.length - 1] = last.commitTime.at(-1)! + 3600;
+  const forged = decoded.map((r) => encodeRecord(r));
+  const id = randomUUID();
+  const imageId = randomUUID();
+  const a = await appender();
+  try {
+    const [offset] = await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: META_IMAGE_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, metaImagePart: { imageId, part: 0, records: forged } }) }]);
+    const directory = [...directoryAfter(all.at(-1)!).values()].map((d) => ({ ...d, offset: d.offset.toString() }));
+    const metaImage = { ...image, imageId, firstOffset: offset!.toString(), lastOffset: offset!.toString(), parts: 1, records: forged.length, digest: matchForged ? imageDigest(forged) : image.digest };
+    const manifest = { ...real.manifest, checkpointId: id, directory, tables: [], metaImage };
+    await a.appendAtomically([{ topic: topics.checkpoints, partition: 0, key: MANIFEST_KEY, value: encodeRecord({ version: RECORD_VERSION, sourceId: SID, checkpointManifest: manifest }) }]);
+  } finally {
+    await a.disconnect();
+  }
+  return id;
+}
