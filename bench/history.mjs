@@ -2,7 +2,8 @@
 // vs the LOAD DATA floor and a read-only log consumer, all checked against the source (the oracle).
 // The history goes into the shared log (--source-id, default bench-shared, reused across runs so it
 // already holds other history); --fresh gives the run a log of its own (the old behaviour).
-// Usage: node bench/history.mjs oltp|bulk [--runs 3] [--quick] [--txns N] [--inserts N --updates N] [--chunk N]
+// After capture, one `pitr checkpoint --once` pass runs as the checkpointer service would (skip: --no-checkpoint).
+// Usage: node bench/history.mjs oltp|bulk [--runs 3] [--quick] [--txns N] [--inserts N --updates N] [--chunk N] [--no-checkpoint]
 //   [--budget 1g] [--no-native] [--source-id ID | --fresh] [--keep]
 // Bulk defaults (issue 14 acceptance): 2,000,000 inserts + 2,000,000 updates; 10M: --inserts 10000000 --updates 10000000.
 import * as L from './lib.mjs';
@@ -47,6 +48,7 @@ if (kind === 'oltp') {
 const cut = await L.cutAfterNow();
 const cap = await L.capture(sourceId, log.tables);
 const oracle = await L.fingerprint(src, db, table);
+const checkpoint = await L.checkpointPass(sourceId, f);
 console.error(`workload: ${work.label} in ${L.fmt(work.seconds)} s; capture ${cap.rowChanges} row changes in ${L.fmt(cap.seconds)} s (${Math.round(cap.rowChanges / cap.seconds)}/s); oracle ${oracle}`);
 
 const res = { pitr: [], native: [], load: [], dump: [], read: [], rss: [] };
@@ -86,6 +88,7 @@ const summary = {
   finalRows: Number(oracle.split('/')[0]),
   captureRowChanges: cap.rowChanges,
   captureSeconds: cap.seconds,
+  checkpoint,
   medianSeconds: m,
   nativeOverPitr: m.native / m.pitr,
   pitrOverNative: m.pitr / m.native,

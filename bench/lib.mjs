@@ -134,6 +134,18 @@ export async function hasCheckpointCommand() {
   }
 }
 
+/**
+ * One `pitr checkpoint --once` pass, as the checkpointer service beside capture would run it (its manifest carries
+ * the meta image restores start from); skipped with --no-checkpoint or on a build without the command.
+ */
+export async function checkpointPass(sourceId, flags) {
+  if (flags['no-checkpoint']) return 'not run (--no-checkpoint)';
+  if (!(await hasCheckpointCommand())) return 'no checkpoint command';
+  const c = await pitr(['checkpoint', '--once', '--source-id', sourceId]);
+  console.error(`pitr checkpoint --once: ${c.seconds.toFixed(2)} s, ${Math.round(c.maxRssMb)} MB`);
+  return { seconds: +c.seconds.toFixed(2), peakRssMb: Math.round(c.maxRssMb) };
+}
+
 /** Per-core busy jiffies from /proc/stat (cpuN lines). */
 function cpuTimes() {
   return readFileSync('/proc/stat', 'utf8')

@@ -74,6 +74,7 @@ if (code !== 0 && code !== null && code !== 143) log(`background capture exited 
 const cap = await L.capture(sourceId, lg.tables); // catch up what the background capture had not written
 log(`capture caught up (${cap.rowChanges} row changes left after the background capture, ${L.fmt(cap.wall)} s); oracle ${db}.${table} ${oracle}`);
 
+const checkpoint = await L.checkpointPass(sourceId, f);
 const res = { pitr: [], native: [], rss: [] };
 for (let i = 0; i < runs; i++) {
   const p = await L.restore(sourceId, `${db}.${table}`, L.isoUtc(cut), `${db}_p`);
@@ -95,6 +96,7 @@ console.log(JSON.stringify({
   log: lg.shared ? `shared ${sourceId} (held ${lg.before.changesRecords} change records before this run)` : `fresh ${sourceId}`,
   table: `${db}.${table}`,
   runs,
+  checkpoint,
   oracle,
   medianSeconds: { pitr: +m.pitr.toFixed(2), native: +m.native.toFixed(2) },
   nativeOverPitr: +(m.native / m.pitr).toFixed(2),
