@@ -15,7 +15,7 @@ import { PitrError } from '../core/errors.js';
 import { planBases, type TableBase } from './checkpoint-plan.js';
 import { MANIFEST_KEY, countChanges, foldTables, newestCheckpoints, readCheckpointRows, readDirectory, readIndexedMeta, type PartitionBound } from './checkpoint-store.js';
 import type { ImageFold } from './image-fold.js';
-import { DEFAULT_IMAGE_MAX_TXNS, MetaImageBuilder } from '../log/meta-image.js';
+import { MetaImageBuilder } from '../log/meta-image.js';
 import { writeMetaImage } from './meta-image-store.js';
 
 /** Row changes since its base after which a table gets a new checkpoint, unless told otherwise. */
@@ -51,7 +51,7 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
   const topics = logTopics(opts.sourceId);
   const group = `${CHECKPOINTER_GROUP_PREFIX}${opts.sourceId}`;
   // The pass reads the meta topic whole anyway: the image of it that readers start from costs no extra read.
-  const image = new MetaImageBuilder(DEFAULT_IMAGE_MAX_TXNS);
+  const image = new MetaImageBuilder();
   const { meta, txnRecord, end } = await readIndexedMeta(kafka, topics, opts.sourceId, group, (rec) => image.add(rec));
   const result: CheckpointPassResult = { tables: [], skipped: [], unchanged: 0 };
   if (meta.txnCount === 0) {
@@ -100,7 +100,7 @@ export async function runCheckpointPass(opts: CheckpointOptions): Promise<Checkp
       const t = tables.at(-1)!;
       result.tables.push({ database: b.database, table: b.table, rows: Number(t.rows), changes: fold.changes, base: b.kind === 'ddl' ? 'ddl' : `${b.kind} ${b.id}` });
     }
-    const metaImage = await writeMetaImage(appender, topics, opts.sourceId, image, DEFAULT_IMAGE_MAX_TXNS, end);
+    const metaImage = await writeMetaImage(appender, topics, opts.sourceId, image, end);
     const manifest: CheckpointManifestMsg = {
       checkpointId: id,
       position: toPositionMsg(at),

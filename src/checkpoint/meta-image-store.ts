@@ -2,10 +2,10 @@
 // meta topic (restore) start from the newest manifest's image, checked against its digest and its binding to
 // the meta chain, and read the meta topic only from where the image ends.
 import { randomUUID } from 'node:crypto';
-import { readPartitions, type LogAppender, type LogClient, type OutMessage } from '../log/kafka-log.js';
+import { readPartitions, type LogAppender, type LogClient, type OutMessage, type ReadMessage } from '../log/kafka-log.js';
 import type { LogTopics } from '../log/topics.js';
 import { decodeRecord, encodeRecord, toBigInt } from '../log/record-codec.js';
-import { RECORD_VERSION, type MetaImageMsg, type RecordMsg } from '../log/record-types.js';
+import { RECORD_VERSION, type MetaImageMsg } from '../log/record-types.js';
 import { MetaState } from '../log/meta-state.js';
 import { readMeta } from '../log/meta-reader.js';
 import { chunkBySize } from '../log/txn-records.js';
@@ -27,7 +27,6 @@ export async function writeMetaImage(
   topics: LogTopics,
   sourceId: string,
   builder: MetaImageBuilder,
-  maxTxns: number,
   end: { nextOffset: bigint; link: ChainHead | undefined },
 ): Promise<MetaImageMsg> {
   const imageId = randomUUID();
@@ -53,7 +52,7 @@ export async function writeMetaImage(
     metaNextOffset: end.nextOffset.toString(),
     hasHead: end.link !== undefined,
     ...(end.link ? { headSeq: end.link.seq.toString(), headHash: end.link.hash } : {}),
-    maxTxns,
+    maxTxns: builder.maxTxns,
   };
 }
 
@@ -107,26 +106,43 @@ export interface MetaRead {
 /**
  * The meta topic's fold, from the newest checkpoint's meta image (checked) plus the meta records after it; the
  * whole meta topic when no checkpoint carries an image or `whole` is set. Refuses an image that fails its checks.
+ * The whole topic is fetched while the newest manifest is looked up (most logs have none): held undecoded until
+ * the manifest says whether it is needed, and dropped after a fetch if an image serves.
  */
 export async function readMetaFromImage(kafka: LogClient, topics: LogTopics, sourceId: string, opts: { whole?: boolean } = {}): Promise<MetaRead> {
   if (opts.whole) return { meta: await readMeta(kafka, topics, sourceId) };
+  const meta = new MetaState();
+  const fold = (msgs: ReadMessage[]) => {
+    for (const m of msgs) meta.add(decodeRecord(m.value, { topic: topics.meta, partition: 0, offset: m.offset }, sourceId));
+  };
+  let route: 'whole' | 'image' | undefined;
+  const held: ReadMessage[] = [];
+  const wholeRead = readPartitions(kafka, topics.meta, {
+    partitions: [0],
+    onMessages: (_p, msgs) => {
+      if (route === 'image') return false;
+      if (route === 'whole') fold(msgs);
+      else held.push(...msgs);
+    },
+  });
+  wholeRead.catch(() => undefined);
   // A log without a checkpoints topic (older provisioning) has no images.
   const directory = await readDirectory(kafka, topics, sourceId, 'pitr-reader').catch(() => undefined);
   const newest = directory?.newest;
   const image = newest?.manifest.hasMetaImage ? newest.manifest.metaImage : undefined;
-  if (!image) return { meta: await readMeta(kafka, topics, sourceId), directory };
-  const from = toBigInt(image.metaNextOffset);
-  const tail: { rec: RecordMsg }[] = [];
+  if (!image) {
+    route = 'whole';
+    fold(held.splice(0));
+    await wholeRead;
+    return { meta, directory };
+  }
+  route = 'image';
+  held.length = 0;
+  const tail: ReadMessage[] = [];
   const [parts, unbound] = await Promise.all([
     readMetaImage(kafka, topics, sourceId, image),
     imageBindingMismatch(kafka, topics, image),
-    readPartitions(kafka, topics.meta, {
-      partitions: [0],
-      from: new Map([[0, from]]),
-      onMessages: (_p, msgs) => {
-        for (const m of msgs) tail.push({ rec: decodeRecord(m.value, { topic: topics.meta, partition: 0, offset: m.offset }, sourceId) });
-      },
-    }),
+    readPartitions(kafka, topics.meta, { partitions: [0], from: new Map([[0, toBigInt(image.metaNextOffset)]]), onMessages: (_p, msgs) => void tail.push(...msgs) }),
   ]);
   const problem = parts.problem ?? unbound;
   if (problem) {
@@ -135,9 +151,8 @@ export async function readMetaFromImage(kafka: LogClient, topics: LogTopics, sou
       { place: { topic: topics.checkpoints, partition: 0, offset: newest!.offset } },
     );
   }
-  const meta = new MetaState();
   for (const [k, r] of parts.records.entries()) meta.add(decodeRecord(r, `meta image ${image.imageId} record ${k}`, sourceId));
   meta.records = Number(toBigInt(image.metaRecords));
-  for (const t of tail) meta.add(t.rec);
+  fold(tail);
   return { meta, directory, imageOf: newest };
 }

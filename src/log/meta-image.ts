@@ -35,7 +35,7 @@ export class MetaImageBuilder {
   /** Meta records added (what the image stands for). */
   metaRecords = 0;
 
-  constructor(private readonly maxTxns = DEFAULT_IMAGE_MAX_TXNS) {}
+  constructor(readonly maxTxns = DEFAULT_IMAGE_MAX_TXNS) {}
 
   add(rec: RecordMsg): void {
     this.metaRecords++;
